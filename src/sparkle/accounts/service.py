@@ -1,0 +1,156 @@
+"""Accounts and profiles: creation, lookup, profile edits, visibility, purge of deleted accounts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sparkle.accounts import repository
+from sparkle.accounts.errors import ProfileForbidden, UserNotFound
+from sparkle.accounts.models import Profile, Role, User
+from sparkle.accounts.schemas import ProfileRead, ProfileUpdate, PublicProfileRead, UserRead
+from sparkle.admin import service as admin_service
+from sparkle.core import events
+from sparkle.core.db import utcnow
+from sparkle.core.errors import Conflict
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    email: str,
+    username: str,
+    hashed_password: str | None,
+    role: Role = Role.USER,
+    verified: bool = False,
+) -> User:
+    """Create a user and their profile (display name = username) in the caller's transaction."""
+    fields = {}
+    if await repository.email_taken(session, email):
+        fields["email"] = "An account with this email already exists"
+    if await repository.username_taken(session, username):
+        fields["username"] = "This username is taken"
+    if fields:
+        raise Conflict(
+            "User with this " + " and ".join(fields) + " already exists", fields=fields, code="user_exists"
+        )
+    user = User(
+        email=email,
+        username=username,
+        hashed_password=hashed_password,
+        role=role.value,
+        email_verified=utcnow() if verified else None,
+    )
+    user.profile = Profile(display_name=username)
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # lost a race with a concurrent registration
+        raise Conflict("User already exists", fields={"username": "This username is taken"}) from exc
+    events.publish(session, "user:registered", {"userId": str(user.id), "username": username})
+    return user
+
+
+async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await repository.get(session, user_id)
+
+
+async def get_by_email(session: AsyncSession, email: str) -> User | None:
+    return await repository.get_by_email(session, email)
+
+
+async def access_by_username(session: AsyncSession, username: str) -> User:
+    user = await repository.get_by_username(session, username)
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+def to_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        username=user.username,
+        role=user.role,
+        email_verified=user.email_verified,
+        two_factor_enabled=user.totp_enabled_at is not None,
+        total_points=user.total_points,
+        created_at=user.created_at,
+        profile=ProfileRead.model_validate(user.profile),
+    )
+
+
+def public_view(user: User, viewer: User | None) -> PublicProfileRead:
+    """A private profile shows only username, display name and avatar to others."""
+    p = user.profile
+    privileged = viewer is not None and (viewer.id == user.id or viewer.role == Role.ADMIN)
+    base = PublicProfileRead(
+        id=user.id,
+        username=user.username,
+        display_name=p.display_name,
+        avatar_url=p.avatar_url,
+        is_public=p.is_public,
+    )
+    if not p.is_public and not privileged:
+        return base
+    return base.model_copy(
+        update={
+            "email": user.email if (p.show_email or privileged) else None,
+            "role": user.role,
+            "created_at": user.created_at,
+            "bio": p.bio,
+            "banner_url": p.banner_url,
+            "location": p.location,
+            "website": p.website,
+            "pronouns": p.pronouns,
+            "timezone": p.timezone,
+            "social_links": p.social_links,
+            "accent_color": p.accent_color,
+        }
+    )
+
+
+async def access_for_profile_edit(session: AsyncSession, actor: User, user_id: uuid.UUID) -> User:
+    user = await repository.get(session, user_id)
+    if user is None:
+        raise UserNotFound()
+    if actor.id != user.id and actor.role != Role.ADMIN:
+        raise ProfileForbidden()
+    return user
+
+
+async def update_profile(
+    session: AsyncSession, actor: User, user: User, data: ProfileUpdate, *, ip: str | None = None
+) -> User:
+    """Apply a validated partial update to `user`'s profile."""
+    changes = data.changes()
+    nullable = {"bio", "avatar_url", "banner_url", "location", "website", "pronouns", "social_links"}
+    for key, value in changes.items():
+        if value is None and key not in nullable:
+            continue  # a null for a required field leaves it unchanged
+        setattr(user.profile, key, value)
+    user.updated_at = utcnow()
+    await session.flush()
+    if actor.id != user.id:
+        await admin_service.record(
+            session, actor=actor, action="profile.update", target=user, changes=changes, ip=ip
+        )
+    events.publish(session, "user:updated", {"userId": str(user.id)})
+    return user
+
+
+async def purge_deleted(session: AsyncSession, *, grace_days: int, now: datetime | None = None) -> int:
+    """Free the usernames and emails of accounts deleted more than `grace_days` ago."""
+    cutoff = (now or utcnow()) - timedelta(days=grace_days)
+    users = await repository.deleted_before(session, cutoff)
+    for user in users:
+        tag = user.id.hex[:12]
+        user.username = f"deleted-{tag}"
+        user.email = f"deleted+{user.id.hex}@invalid.sparkle"
+        user.deleted_username = None
+        user.hashed_password = None
+    await session.flush()
+    return len(users)

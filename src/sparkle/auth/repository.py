@@ -1,0 +1,106 @@
+"""Queries on sessions and one-time tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from sparkle.accounts.models import User
+from sparkle.auth.models import AccountToken, RecoveryCode, Session
+
+
+async def by_token_hash(session: AsyncSession, token_hash: str) -> Session | None:
+    return await session.scalar(select(Session).where(Session.token_hash == token_hash))
+
+
+async def active_with_user(
+    session: AsyncSession, family_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> tuple[Session, User] | None:
+    """The live refresh row of a session family and its (not deleted) user: one query."""
+    stmt = (
+        select(Session, User)
+        .join(User, User.id == Session.user_id)
+        .options(joinedload(User.profile))
+        .where(
+            Session.family_id == family_id,
+            Session.user_id == user_id,
+            Session.revoked_at.is_(None),
+            Session.expires_at > now,
+            User.deleted_at.is_(None),
+        )
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).first()
+    return (row[0], row[1]) if row else None
+
+
+async def claim_for_rotation(session: AsyncSession, row_id: uuid.UUID, now: datetime) -> bool:
+    """Atomically mark a refresh row rotated; False if someone else already did."""
+    result = await session.execute(
+        update(Session)
+        .where(Session.id == row_id, Session.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason="rotated")
+    )
+    return result.rowcount == 1
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime, reason: str) -> None:
+    await session.execute(
+        update(Session)
+        .where(Session.family_id == family_id, Session.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+    )
+
+
+async def revoke_user(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime, reason: str, *, keep: uuid.UUID | None = None
+) -> None:
+    stmt = update(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(Session.family_id != keep)
+    await session.execute(stmt.values(revoked_at=now, revoked_reason=reason))
+
+
+async def active_for_user(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> list[Session]:
+    stmt = (
+        select(Session)
+        .where(Session.user_id == user_id, Session.revoked_at.is_(None), Session.expires_at > now)
+        .order_by(Session.last_used_at.desc())
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def account_token(session: AsyncSession, token_hash: str, purpose: str) -> AccountToken | None:
+    stmt = select(AccountToken).where(
+        AccountToken.token_hash == token_hash, AccountToken.purpose == purpose
+    )
+    return await session.scalar(stmt)
+
+
+async def use_account_token(session: AsyncSession, token_id: uuid.UUID, now: datetime) -> bool:
+    """Atomically spend a single-use token; False if it was already used."""
+    result = await session.execute(
+        update(AccountToken)
+        .where(AccountToken.id == token_id, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def expire_account_tokens(
+    session: AsyncSession, user_id: uuid.UUID, purpose: str, now: datetime
+) -> None:
+    await session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user_id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
+async def recovery_codes(session: AsyncSession, user_id: uuid.UUID) -> list[RecoveryCode]:
+    stmt = select(RecoveryCode).where(RecoveryCode.user_id == user_id)
+    return list((await session.scalars(stmt)).all())

@@ -1,0 +1,134 @@
+"""Effective settings, read from the environment and `.env` (12-factor).
+
+Every setting is documented in the README; `sparkle config` prints them with secrets masked.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-sparkle-development-secret-key"
+SECRET_FIELDS = {"secret_key", "database_url", "redis_url", "smtp_url"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (for example default secrets in production)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    env: Literal["development", "test", "production"] = Field(
+        "development", validation_alias="SPARKLE_ENV"
+    )
+    data_dir: Path = Field(Path("./var"), validation_alias="SPARKLE_DATA_DIR")
+    secret_key: SecretStr = Field(SecretStr(DEFAULT_SECRET), validation_alias="SECRET_KEY")
+    database_url: str | None = Field(None, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    smtp_url: str | None = Field(None, validation_alias="SMTP_URL")
+    mail_from: str = Field("Sparkle Universe <no-reply@sparkle.local>", validation_alias="MAIL_FROM")
+    base_url: str = Field("http://127.0.0.1:8000", validation_alias="SPARKLE_BASE_URL")
+    cors_origins: list[str] = Field(default_factory=list, validation_alias="CORS_ORIGINS")
+    debug_pages: bool = Field(True, validation_alias="SPARKLE_DEBUG_PAGES")
+    allow_sqlite_in_production: bool = Field(
+        False, validation_alias="SPARKLE_ALLOW_SQLITE_IN_PRODUCTION"
+    )
+    require_email_verification: bool = Field(
+        True, validation_alias="SPARKLE_REQUIRE_EMAIL_VERIFICATION"
+    )
+    require_admin_2fa: bool = Field(False, validation_alias="SPARKLE_REQUIRE_ADMIN_2FA")
+    access_token_minutes: int = Field(15, validation_alias="ACCESS_TOKEN_MINUTES", ge=1)
+    refresh_token_days: int = Field(7, validation_alias="REFRESH_TOKEN_DAYS", ge=1)
+    account_deletion_grace_days: int = Field(30, validation_alias="ACCOUNT_DELETION_GRACE_DAYS")
+    rate_limits_enabled: bool = Field(True, validation_alias="SPARKLE_RATE_LIMITS")
+    log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+    log_json: bool = Field(True, validation_alias="LOG_JSON")
+    db_echo: bool = Field(False, validation_alias="DB_ECHO")
+    # Argon2id cost; OWASP's minimum for argon2id is m=19 MiB, t=2, p=1. We use RFC 9106's
+    # second recommendation (m=64 MiB, t=3, p=4).
+    argon2_time_cost: int = Field(3, validation_alias="ARGON2_TIME_COST", ge=1)
+    argon2_memory_kib: int = Field(65536, validation_alias="ARGON2_MEMORY_KIB", ge=8)
+    argon2_parallelism: int = Field(4, validation_alias="ARGON2_PARALLELISM", ge=1)
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if self.env == "production" and "debug_pages" not in self.model_fields_set:
+            self.debug_pages = False
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'sparkle.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.data_dir, self.mail_dir, self.media_dir, self.data_dir / "logs"):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def check_production(self) -> None:
+        """Refuse settings that are unsafe in production."""
+        if not self.is_production:
+            return
+        problems = []
+        secret = self.secret_key.get_secret_value()
+        if secret == DEFAULT_SECRET or len(secret) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if self.is_sqlite and not self.allow_sqlite_in_production:
+            problems.append(
+                "SQLite in production needs SPARKLE_ALLOW_SQLITE_IN_PRODUCTION=1 (or DATABASE_URL)"
+            )
+        if self.debug_pages:
+            problems.append("SPARKLE_DEBUG_PAGES must be off in production")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    def masked(self) -> dict[str, str]:
+        """Effective settings as strings, secrets masked."""
+        out: dict[str, str] = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if name in SECRET_FIELDS and value:
+                value = _mask(str(value))
+            out[field.validation_alias or name] = "" if value is None else str(value)
+        out["(effective DATABASE_URL)"] = _mask(self.effective_database_url)
+        return out
+
+
+def _mask(value: str) -> str:
+    if "://" in value and "@" in value:
+        scheme, rest = value.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:****@{host}"
+    if "://" in value:
+        return value
+    return value[:2] + "****" if len(value) > 4 else "****"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,124 @@
+"""Domain events and jobs buffered per transaction and released only after commit.
+
+`publish()` and `enqueue()` record side effects on the session; the boundary that commits
+calls `flush()`, a rollback calls `discard()`. Nothing reaches a subscriber or a worker for a
+row that was never committed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+log = structlog.get_logger(__name__)
+
+BUFFER_KEY = "sparkle.after_commit"
+
+Subscriber = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class Event:
+    name: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class JobRequest:
+    name: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class Bus:
+    """In-process pub/sub for domain events (the embedded mode's bus)."""
+
+    subscribers: dict[str, list[Subscriber]] = field(default_factory=lambda: defaultdict(list))
+
+    def subscribe(self, name: str, handler: Subscriber) -> None:
+        self.subscribers[name].append(handler)
+
+    async def publish(self, name: str, payload: dict[str, Any]) -> None:
+        for handler in [*self.subscribers.get(name, []), *self.subscribers.get("*", [])]:
+            try:
+                await handler(name, payload)
+            except Exception:  # a consumer's failure must not break the producer
+                log.exception("event_subscriber_failed", event=name)
+
+
+bus = Bus()
+_captures: list[list[Event | JobRequest]] = []
+
+
+def _buffer(session: AsyncSession) -> list[Event | JobRequest]:
+    return session.info.setdefault(BUFFER_KEY, [])
+
+
+def publish(session: AsyncSession, name: str, payload: dict[str, Any]) -> None:
+    """Publish `name` after the session's transaction commits."""
+    _buffer(session).append(Event(name, _jsonable(payload)))
+
+
+def enqueue(session: AsyncSession, name: str, payload: dict[str, Any]) -> None:
+    """Run job `name` after the session's transaction commits."""
+    from sparkle.core import jobs
+
+    jobs.validate(name, payload)
+    _buffer(session).append(JobRequest(name, _jsonable(payload)))
+
+
+def discard(session: AsyncSession) -> None:
+    session.info.pop(BUFFER_KEY, None)
+
+
+async def flush(session: AsyncSession) -> None:
+    """Release what the committed transaction buffered."""
+    from sparkle.core import jobs
+
+    items = session.info.pop(BUFFER_KEY, [])
+    for item in items:
+        for capture in _captures:
+            capture.append(item)
+        if isinstance(item, Event):
+            await bus.publish(item.name, item.payload)
+        else:
+            await jobs.dispatch(item.name, item.payload)
+
+
+def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
+    # Jobs and events cross process boundaries in the distributed mode; round-trip them
+    # through JSON now so both modes see the same values.
+    return json.loads(json.dumps(payload, default=str))
+
+
+@contextmanager
+def capture_events() -> Iterator[list[Event]]:
+    """Collect the events released while the block runs (tests)."""
+    seen: list[Event | JobRequest] = []
+    events: list[Event] = []
+    _captures.append(seen)
+    try:
+        yield events
+    finally:
+        _captures.remove(seen)
+        events.extend(e for e in seen if isinstance(e, Event))
+
+
+@contextmanager
+def capture_jobs() -> Iterator[list[JobRequest]]:
+    """Collect the jobs released while the block runs (tests)."""
+    seen: list[Event | JobRequest] = []
+    out: list[JobRequest] = []
+    _captures.append(seen)
+    try:
+        yield out
+    finally:
+        _captures.remove(seen)
+        out.extend(e for e in seen if isinstance(e, JobRequest))
