@@ -31,9 +31,7 @@ from sparkle.core.mail import (
 )
 from sparkle.email import pages
 from sparkle.email.jobs import SendEmail
-from tests.fixtures.smtp import SmtpServer, free_port, smtp_server
-
-__all__ = ["smtp_server"]
+from tests.fixtures.smtp import SmtpServer, free_port, smtp_server  # noqa: F401
 
 BASE_URL = "https://sparkle.test"
 VERIFY_URL = "https://sparkle.test/verify-email?token=abc123&next=%2Ffeed"
@@ -53,7 +51,8 @@ CONTEXTS = {
 
 def outbox_mailer(directory: Path) -> Mailer:
     return Mailer(
-        OutboxTransport(directory), sender="Sparkle Universe <no-reply@sparkle.test>",
+        OutboxTransport(directory),
+        sender="Sparkle Universe <no-reply@sparkle.test>",
         base_url=BASE_URL,
     )
 
@@ -79,7 +78,8 @@ class TestRender:
     def test_expiry_wording(self, tmp_path: Path) -> None:
         mailer = outbox_mailer(tmp_path)
         assert "expire in 24 hours" in mailer.render("verification", CONTEXTS["verification"]).text
-        assert "expire in 1 hour." in mailer.render("password_reset", CONTEXTS["password_reset"]).text
+        reset = mailer.render("password_reset", CONTEXTS["password_reset"])
+        assert "expire in 1 hour." in reset.text
 
     def test_html_escapes_context(self, tmp_path: Path) -> None:
         context = {"username": "<script>alert(1)</script>", "url": VERIFY_URL}
@@ -103,7 +103,9 @@ class TestRender:
 class TestOutbox:
     async def test_writes_parseable_eml(self, tmp_path: Path) -> None:
         mailer = outbox_mailer(tmp_path)
-        message_id = await mailer.send_template("ann@example.com", "verification", CONTEXTS["verification"])
+        message_id = await mailer.send_template(
+            "ann@example.com", "verification", CONTEXTS["verification"]
+        )
 
         files = list(tmp_path.iterdir())
         assert len(files) == 1
@@ -123,7 +125,9 @@ class TestOutbox:
     async def test_list_and_read(self, tmp_path: Path) -> None:
         mailer = outbox_mailer(tmp_path)
         await mailer.send_template("first@example.com", "welcome", CONTEXTS["welcome"])
-        await mailer.send_template("second@example.com", "password_reset", CONTEXTS["password_reset"])
+        await mailer.send_template(
+            "second@example.com", "password_reset", CONTEXTS["password_reset"]
+        )
 
         mails = list_outbox(tmp_path)
         assert [m.to for m in mails] == ["second@example.com", "first@example.com"]
@@ -179,7 +183,10 @@ class TestSmtp:
     async def test_send_plain_message(self, smtp_server: SmtpServer) -> None:
         mailer = Mailer(SmtpTransport(smtp_server.url))
         message = MailMessage(
-            to="bo@example.com", subject="Hi ✨", html="<p>Hi</p>", text="Hi\n",
+            to="bo@example.com",
+            subject="Hi ✨",
+            html="<p>Hi</p>",
+            text="Hi\n",
             headers={"X-Test": "1"},
         )
         message_id = await mailer.send(message)
@@ -269,7 +276,11 @@ async def outbox_runtime(tmp_path: Path) -> AsyncIterator[runtime.Runtime]:
 
 
 class TestSendJob:
-    payload = {"to": "ann@example.com", "template": "verification", "context": CONTEXTS["verification"]}
+    payload = {
+        "to": "ann@example.com",
+        "template": "verification",
+        "context": CONTEXTS["verification"],
+    }
 
     async def test_sends_through_runtime_mailer(self, outbox_runtime: runtime.Runtime) -> None:
         job = jobs.REGISTRY["email.send"]
@@ -282,8 +293,8 @@ class TestSendJob:
 
     def test_enqueue_accepts_valid_payload(self) -> None:
         session = AsyncSession()
-        with events.capture_jobs():
-            events.enqueue(session, "email.send", self.payload)
+        events.enqueue(session, "email.send", self.payload)
+        assert [j.name for j in session.info[events.BUFFER_KEY]] == ["email.send"]
         events.discard(session)
 
     @pytest.mark.parametrize(
@@ -302,7 +313,9 @@ class TestSendJob:
             events.enqueue(AsyncSession(), "email.send", {**self.payload, **change})
 
     def test_welcome_needs_only_username(self) -> None:
-        SendEmail.model_validate({"to": "a@example.com", "template": "welcome", "context": {"username": "a"}})
+        SendEmail.model_validate(
+            {"to": "a@example.com", "template": "welcome", "context": {"username": "a"}}
+        )
 
 
 def viewer_app() -> FastAPI:
@@ -341,7 +354,8 @@ class TestOutboxViewer:
         detail = await get(f"/dev/mail/{newest.name}")
         assert detail.status_code == 200
         assert "<pre" in detail.text and "Hi &lt;b&gt;x&lt;/b&gt;," in detail.text
-        assert re.search(r'<iframe[^>]*sandbox="allow-popups[^"]*"[^>]*srcdoc="&lt;!DOCTYPE html', detail.text)
+        iframe = r'<iframe[^>]*sandbox="allow-popups[^"]*"[^>]*srcdoc="&lt;!DOCTYPE html'
+        assert re.search(iframe, detail.text)
         assert VERIFY_URL.replace("&", "&amp;") in detail.text
         assert "<script" not in detail.text
 
@@ -365,8 +379,11 @@ class TestOutboxViewer:
 
     @pytest.mark.parametrize(
         "values",
-        [{"SPARKLE_DEBUG_PAGES": False}, {"SPARKLE_ENV": "production"},
-         {"SPARKLE_ENV": "production", "SPARKLE_DEBUG_PAGES": True}],
+        [
+            {"SPARKLE_DEBUG_PAGES": False},
+            {"SPARKLE_ENV": "production"},
+            {"SPARKLE_ENV": "production", "SPARKLE_DEBUG_PAGES": True},
+        ],
     )
     async def test_hidden_when_debug_pages_off(
         self, outbox_runtime: runtime.Runtime, tmp_path: Path, values: dict[str, object]

@@ -160,7 +160,9 @@ def parse_smtp_url(url: str) -> SmtpEndpoint:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
-        raise ValueError(f"unsupported SMTP URL scheme {parts.scheme!r} (smtp, smtps, smtp+starttls)")
+        raise ValueError(
+            f"unsupported SMTP URL scheme {parts.scheme!r} (smtp, smtps, smtp+starttls)"
+        )
     if not parts.hostname:
         raise ValueError("SMTP URL has no host")
     default_port, use_tls, start_tls = _SCHEMES[scheme]
@@ -300,7 +302,7 @@ class Mailer:
         return cls(transport, sender=settings.mail_from, base_url=settings.base_url)
 
     def render(self, template: str, context: Mapping[str, Any]) -> RenderedMail:
-        """Render `email/<template>.txt` and `.html` with `context`; the subject comes from the text."""
+        """Render `email/<template>.txt` and `.html`; the subject comes from the text one."""
         if not _TEMPLATE_NAME.match(template):
             raise MailError(f"invalid mail template name {template!r}")
         env = environment()
@@ -346,7 +348,10 @@ class Mailer:
         )
         message_id = await self.send(message)
         log.info(
-            "mail_delivered", template=template, message_id=message_id, transport=self.transport.name
+            "mail_delivered",
+            template=template,
+            message_id=message_id,
+            transport=self.transport.name,
         )
         return message_id
 
