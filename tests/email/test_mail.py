@@ -43,7 +43,7 @@ SUBJECTS = {
     "password_reset": "Reset Your Password - Sparkle Universe",
 }
 CONTEXTS = {
-    "welcome": {"username": "ann", "url": f"{BASE_URL}/feed"},
+    "welcome": {"username": "ann", "url": f"{BASE_URL}/u/ann"},
     "verification": {"username": "ann", "url": VERIFY_URL, "expires_hours": 24},
     "password_reset": {"username": "ann", "url": RESET_URL, "expires_hours": 1},
 }

@@ -8,7 +8,7 @@ from sparkle.accounts import service as accounts_service
 from sparkle.accounts.models import Role
 from sparkle.auth import service as auth_service
 from sparkle.auth.schemas import LoginRequest
-from sparkle.core import security
+from sparkle.core import ratelimit, security
 from sparkle.core.db import session_scope
 from sparkle.core.deps import ClientInfo
 from sparkle.core.runtime import Runtime
@@ -47,7 +47,9 @@ async def create_account(
             user, tokens = await auth_service.login(
                 session, rt, LoginRequest(email=email, password=password), client
             )
-        await rt.limiter.clear(__import__("sparkle.core.ratelimit", fromlist=["x"]).LOGIN_PER_ACCOUNT, "login-account", email)
+        # Factory logins must not eat into the rate-limit budget the tests measure.
+        await rt.limiter.clear(ratelimit.LOGIN_PER_ACCOUNT, "login-account", email.lower())
+        await rt.limiter.clear(ratelimit.LOGIN_PER_IP, "login-ip", client.ip or "-")
     return Account(
         user=user,
         password=password,

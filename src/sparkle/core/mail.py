@@ -93,7 +93,7 @@ def _domain_of(address: str) -> str:
 
 
 class Transport(Protocol):
-    """Where rendered messages go. `deliver` raises `MailError` when the message is not taken."""
+    """Where rendered messages go. `deliver` raises when the message was not taken."""
 
     name: str
 
