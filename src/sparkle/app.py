@@ -112,6 +112,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     "description": "Invalid input",
                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
                 }
+            # FastAPI puts a response model's schema under application/json; errors are sent
+            # as application/problem+json only.
+            for code, response in responses.items():
+                content = response.get("content", {})
+                if code[0] in "45" and "application/problem+json" in content and "application/json" in content:
+                    content["application/problem+json"] = content.pop("application/json")
     comps = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         comps.pop(name, None)

@@ -15,7 +15,9 @@ NEW_PASSWORD = "a-brand-new-passphrase"
 
 
 async def delete_me(client: httpx.AsyncClient, account: Account, password: str) -> httpx.Response:
-    return await client.request("DELETE", "/api/users/me", json={"password": password}, headers=account.headers)
+    return await client.request(
+        "DELETE", "/api/users/me", json={"password": password}, headers=account.headers
+    )
 
 
 async def register(client: httpx.AsyncClient, username: str, email: str) -> httpx.Response:
@@ -34,7 +36,9 @@ class TestDeleteMe:
         assert resp.status_code == 400
         assert [e["field"] for e in resp.json()["errors"]] == ["password"]
 
-    async def test_wrong_password_keeps_account(self, client: httpx.AsyncClient, owner: Account) -> None:
+    async def test_wrong_password_keeps_account(
+        self, client: httpx.AsyncClient, owner: Account
+    ) -> None:
         resp = await delete_me(client, owner, "not-my-password")
         assert resp.status_code == 400
         assert resp.json()["errors"][0]["field"] == "password"
@@ -94,7 +98,9 @@ class TestGracePeriod:
         assert profile.status_code == 200
         assert profile.json()["id"] == new_user["id"]
 
-    async def test_purge_is_idempotent(self, client: httpx.AsyncClient, rt: Runtime, owner: Account) -> None:
+    async def test_purge_is_idempotent(
+        self, client: httpx.AsyncClient, rt: Runtime, owner: Account
+    ) -> None:
         assert (await delete_me(client, owner, owner.password)).status_code == 204
         later = utcnow() + timedelta(days=31)
         async with session_scope(rt.sessions) as session:

@@ -16,7 +16,9 @@ from tests.conftest import Account
 PRIVATE_VIEW_KEYS = {"id", "username", "displayName", "avatarUrl", "isPublic"}
 
 
-async def set_profile(client: httpx.AsyncClient, account: Account, **changes: Any) -> dict[str, Any]:
+async def set_profile(
+    client: httpx.AsyncClient, account: Account, **changes: Any
+) -> dict[str, Any]:
     resp = await client.patch("/api/users/me/profile", json=changes, headers=account.headers)
     assert resp.status_code == 200, resp.text
     return resp.json()
@@ -34,7 +36,9 @@ def error_fields(resp: httpx.Response) -> set[str]:
 
 
 class TestGetProfile:
-    async def test_anonymous_sees_public_profile(self, client: httpx.AsyncClient, owner: Account) -> None:
+    async def test_anonymous_sees_public_profile(
+        self, client: httpx.AsyncClient, owner: Account
+    ) -> None:
         await set_profile(client, owner, bio="Hello there", location="Lyon")
         resp = await client.get("/api/users/owner_user")
         assert resp.status_code == 200
@@ -47,7 +51,9 @@ class TestGetProfile:
         assert body["isPublic"] is True
         assert "email" not in body
 
-    async def test_lookup_is_case_insensitive(self, client: httpx.AsyncClient, owner: Account) -> None:
+    async def test_lookup_is_case_insensitive(
+        self, client: httpx.AsyncClient, owner: Account
+    ) -> None:
         resp = await client.get("/api/users/OWNER_User")
         assert resp.status_code == 200
         assert resp.json()["username"] == "owner_user"
@@ -55,7 +61,9 @@ class TestGetProfile:
     async def test_email_shown_only_with_show_email(
         self, client: httpx.AsyncClient, owner: Account, other: Account
     ) -> None:
-        assert "email" not in (await client.get("/api/users/owner_user", headers=other.headers)).json()
+        assert (
+            "email" not in (await client.get("/api/users/owner_user", headers=other.headers)).json()
+        )
         await set_profile(client, owner, showEmail=True)
         anonymous = (await client.get("/api/users/owner_user")).json()
         assert anonymous["email"] == "owner_user@example.com"
@@ -103,7 +111,9 @@ class TestUpdateMyProfile:
         resp = await client.patch("/api/users/me/profile", json={"bio": "x"})
         assert resp.status_code == 401
 
-    async def test_owner_updates_every_field(self, client: httpx.AsyncClient, owner: Account) -> None:
+    async def test_owner_updates_every_field(
+        self, client: httpx.AsyncClient, owner: Account
+    ) -> None:
         changes = {
             "displayName": "Owner ✨",
             "bio": "Sparkle fan",
@@ -111,7 +121,10 @@ class TestUpdateMyProfile:
             "website": "https://owner.example.com",
             "pronouns": "she/her",
             "timezone": "Europe/Paris",
-            "socialLinks": {"youtube": "https://youtube.com/@owner", "github": "https://github.com/o"},
+            "socialLinks": {
+                "youtube": "https://youtube.com/@owner",
+                "github": "https://github.com/o",
+            },
             "theme": "dark",
             "accentColor": "#EC4899",
             "isPublic": False,
@@ -121,7 +134,9 @@ class TestUpdateMyProfile:
         assert {k: body["profile"][k] for k in changes} == changes
         assert {k: (await my_profile(client, owner))[k] for k in changes} == changes
 
-    async def test_unset_fields_stay_unchanged(self, client: httpx.AsyncClient, owner: Account) -> None:
+    async def test_unset_fields_stay_unchanged(
+        self, client: httpx.AsyncClient, owner: Account
+    ) -> None:
         await set_profile(client, owner, bio="first", location="Rome", theme="light")
         await set_profile(client, owner, location="Oslo")
         profile = await my_profile(client, owner)
@@ -156,14 +171,18 @@ INVALID_CHANGES = [
 
 
 class TestProfileValidation:
-    @pytest.mark.parametrize(("changes", "field"), INVALID_CHANGES, ids=[f for _, f in INVALID_CHANGES])
+    @pytest.mark.parametrize(
+        ("changes", "field"), INVALID_CHANGES, ids=[f for _, f in INVALID_CHANGES]
+    )
     async def test_rejected_with_field_and_nothing_changes(
         self, client: httpx.AsyncClient, owner: Account, changes: dict[str, Any], field: str
     ) -> None:
         before = await my_profile(client, owner)
         # A valid change in the same request must not be applied either.
         resp = await client.patch(
-            "/api/users/me/profile", json={"bio": "should not stick", **changes}, headers=owner.headers
+            "/api/users/me/profile",
+            json={"bio": "should not stick", **changes},
+            headers=owner.headers,
         )
         assert resp.status_code == 400, resp.text
         assert field in error_fields(resp)
@@ -187,8 +206,12 @@ class TestUpdateProfileById:
         resp = await client.patch(f"/api/users/{owner.id}/profile", json={"bio": "x"})
         assert resp.status_code == 401
 
-    async def test_other_user(self, client: httpx.AsyncClient, owner: Account, other: Account) -> None:
-        resp = await client.patch(f"/api/users/{owner.id}/profile", json={"bio": "x"}, headers=other.headers)
+    async def test_other_user(
+        self, client: httpx.AsyncClient, owner: Account, other: Account
+    ) -> None:
+        resp = await client.patch(
+            f"/api/users/{owner.id}/profile", json={"bio": "x"}, headers=other.headers
+        )
         assert resp.status_code == 403
         assert resp.json()["code"] == "profile_forbidden"
         assert (await my_profile(client, owner))["bio"] is None
@@ -202,7 +225,9 @@ class TestUpdateProfileById:
         assert resp.status_code == 403
 
     async def test_owner(self, client: httpx.AsyncClient, db: AsyncSession, owner: Account) -> None:
-        resp = await client.patch(f"/api/users/{owner.id}/profile", json={"bio": "mine"}, headers=owner.headers)
+        resp = await client.patch(
+            f"/api/users/{owner.id}/profile", json={"bio": "mine"}, headers=owner.headers
+        )
         assert resp.status_code == 200
         assert resp.json()["profile"]["bio"] == "mine"
         # Editing one's own profile is not an administrative action.
@@ -222,7 +247,9 @@ class TestUpdateProfileById:
         assert (await my_profile(client, owner))["bio"] == "moderated"
         rows = (
             await db.scalars(
-                select(AuditLog).where(AuditLog.target_id == str(owner.id), AuditLog.action == "profile.update")
+                select(AuditLog).where(
+                    AuditLog.target_id == str(owner.id), AuditLog.action == "profile.update"
+                )
             )
         ).all()
         assert len(rows) == 1
@@ -233,18 +260,42 @@ class TestUpdateProfileById:
         assert entry.ip_address == "203.0.113.7"
 
     async def test_unknown_id(self, client: httpx.AsyncClient, admin: Account) -> None:
-        resp = await client.patch(f"/api/users/{uuid.uuid4()}/profile", json={"bio": "x"}, headers=admin.headers)
+        resp = await client.patch(
+            f"/api/users/{uuid.uuid4()}/profile", json={"bio": "x"}, headers=admin.headers
+        )
         assert resp.status_code == 404
         assert resp.json()["code"] == "user_not_found"
 
     async def test_malformed_id(self, client: httpx.AsyncClient, admin: Account) -> None:
-        resp = await client.patch("/api/users/not-a-uuid/profile", json={"bio": "x"}, headers=admin.headers)
+        resp = await client.patch(
+            "/api/users/not-a-uuid/profile", json={"bio": "x"}, headers=admin.headers
+        )
         assert resp.status_code == 400
         assert "user_id" in error_fields(resp)
 
-    async def test_validation_applies(self, client: httpx.AsyncClient, owner: Account, admin: Account) -> None:
+    async def test_validation_applies(
+        self, client: httpx.AsyncClient, owner: Account, admin: Account
+    ) -> None:
         resp = await client.patch(
             f"/api/users/{owner.id}/profile", json={"theme": "neon"}, headers=admin.headers
         )
         assert resp.status_code == 400
         assert "theme" in error_fields(resp)
+
+
+class TestGetProfileTokens:
+    async def test_invalid_token_is_refused(
+        self, client: httpx.AsyncClient, owner: Account
+    ) -> None:
+        """Signing in is optional, but a token that is sent must be valid."""
+        resp = await client.get(
+            "/api/users/owner_user", headers={"Authorization": "Bearer not-a-token"}
+        )
+        assert resp.status_code == 401
+
+    async def test_revoked_session_is_refused(
+        self, client: httpx.AsyncClient, owner: Account
+    ) -> None:
+        assert (await client.post("/api/auth/logout", headers=owner.headers)).status_code == 204
+        resp = await client.get("/api/users/owner_user", headers=owner.headers)
+        assert resp.status_code == 401

@@ -28,7 +28,9 @@ async def usernames(client: httpx.AsyncClient, admin: Account, **params: Any) ->
 
 
 async def audit_rows(db: AsyncSession, target_id: uuid.UUID) -> list[AuditLog]:
-    stmt = select(AuditLog).where(AuditLog.target_id == str(target_id), AuditLog.action == "user.update")
+    stmt = select(AuditLog).where(
+        AuditLog.target_id == str(target_id), AuditLog.action == "user.update"
+    )
     return list((await db.scalars(stmt)).all())
 
 
@@ -77,7 +79,9 @@ class TestListUsersFilters:
         assert await usernames(client, admin, q="b_c") == ["ab_cd"]
         assert await usernames(client, admin, q="%") == []
 
-    async def test_search_by_email_part(self, client: httpx.AsyncClient, admin: Account, make_account) -> None:  # type: ignore[no-untyped-def]
+    async def test_search_by_email_part(
+        self, client: httpx.AsyncClient, admin: Account, make_account
+    ) -> None:  # type: ignore[no-untyped-def]
         await make_account(username="luna", email="moonlight@fans.example", verified=False)
         await make_account(username="sol", email="sunshine@fans.example", verified=False)
         assert await usernames(client, admin, q="moonlight@") == ["luna"]
@@ -137,7 +141,9 @@ class TestListUsersPaging:
         assert resp.json()["errors"][0]["field"] == "cursor"
 
     @pytest.mark.parametrize("limit", [0, 101, -1])
-    async def test_limit_out_of_range(self, client: httpx.AsyncClient, admin: Account, limit: int) -> None:
+    async def test_limit_out_of_range(
+        self, client: httpx.AsyncClient, admin: Account, limit: int
+    ) -> None:
         resp = await list_users(client, admin, limit=limit)
         assert resp.status_code == 400
         assert resp.json()["errors"][0]["field"] == "limit"
@@ -154,12 +160,18 @@ class TestUpdateUserAccess:
         )
         assert resp.status_code == 403
 
-    async def test_owner_cannot_promote_self(self, client: httpx.AsyncClient, owner: Account) -> None:
-        resp = await client.patch(f"/api/admin/users/{owner.id}", json={"role": "ADMIN"}, headers=owner.headers)
+    async def test_owner_cannot_promote_self(
+        self, client: httpx.AsyncClient, owner: Account
+    ) -> None:
+        resp = await client.patch(
+            f"/api/admin/users/{owner.id}", json={"role": "ADMIN"}, headers=owner.headers
+        )
         assert resp.status_code == 403
         assert (await client.get("/api/auth/me", headers=owner.headers)).json()["role"] == "USER"
 
-    async def test_moderator(self, client: httpx.AsyncClient, owner: Account, moderator: Account) -> None:
+    async def test_moderator(
+        self, client: httpx.AsyncClient, owner: Account, moderator: Account
+    ) -> None:
         resp = await client.patch(
             f"/api/admin/users/{owner.id}", json={"role": "MODERATOR"}, headers=moderator.headers
         )
@@ -173,7 +185,9 @@ class TestUpdateUserAccess:
         )
         assert resp.status_code == 200
         assert resp.json()["role"] == "MODERATOR"
-        assert (await client.get("/api/auth/me", headers=owner.headers)).json()["role"] == "MODERATOR"
+        assert (await client.get("/api/auth/me", headers=owner.headers)).json()[
+            "role"
+        ] == "MODERATOR"
         rows = await audit_rows(db, owner.id)
         assert len(rows) == 1
         assert rows[0].actor_id == admin.id
@@ -181,12 +195,47 @@ class TestUpdateUserAccess:
 
 
 class TestUpdateUserRules:
+    @pytest.mark.parametrize(
+        "change", [{}, {"role": "USER"}, {"role": None}, {"bannedUntil": None}]
+    )
+    async def test_no_op_changes_nothing_and_is_not_audited(
+        self,
+        client: httpx.AsyncClient,
+        db: AsyncSession,
+        owner: Account,
+        admin: Account,
+        change: dict[str, Any],
+    ) -> None:
+        resp = await client.patch(
+            f"/api/admin/users/{owner.id}", json=change, headers=admin.headers
+        )
+        assert resp.status_code == 200
+        assert resp.json()["role"] == "USER"
+        assert resp.json()["bannedUntil"] is None
+        assert await audit_rows(db, owner.id) == []
+
+    async def test_role_and_ban_in_one_change(
+        self, client: httpx.AsyncClient, db: AsyncSession, owner: Account, admin: Account
+    ) -> None:
+        until = utcnow() + timedelta(hours=1)
+        resp = await client.patch(
+            f"/api/admin/users/{owner.id}",
+            json={"role": "MODERATOR", "bannedUntil": until.isoformat()},
+            headers=admin.headers,
+        )
+        assert resp.status_code == 200
+        rows = await audit_rows(db, owner.id)
+        assert len(rows) == 1
+        assert set(rows[0].changes or {}) == {"role", "banned_until"}
+
     async def test_ban_locks_the_user_out(
         self, client: httpx.AsyncClient, db: AsyncSession, owner: Account, admin: Account
     ) -> None:
         until = (utcnow() + timedelta(days=7)).replace(microsecond=0)
         resp = await client.patch(
-            f"/api/admin/users/{owner.id}", json={"bannedUntil": until.isoformat()}, headers=admin.headers
+            f"/api/admin/users/{owner.id}",
+            json={"bannedUntil": until.isoformat()},
+            headers=admin.headers,
         )
         assert resp.status_code == 200, resp.text
         assert resp.json()["bannedUntil"].startswith(until.strftime("%Y-%m-%dT%H:%M:%S"))
@@ -206,11 +255,17 @@ class TestUpdateUserRules:
         assert change["from"] is None
         assert change["to"].startswith(until.strftime("%Y-%m-%dT%H:%M:%S"))
 
-    async def test_lifting_a_ban(self, client: httpx.AsyncClient, owner: Account, admin: Account) -> None:
+    async def test_lifting_a_ban(
+        self, client: httpx.AsyncClient, owner: Account, admin: Account
+    ) -> None:
         until = (utcnow() + timedelta(days=1)).isoformat()
         url = f"/api/admin/users/{owner.id}"
-        assert (await client.patch(url, json={"bannedUntil": until}, headers=admin.headers)).status_code == 200
-        assert (await client.patch(url, json={"bannedUntil": None}, headers=admin.headers)).status_code == 200
+        assert (
+            await client.patch(url, json={"bannedUntil": until}, headers=admin.headers)
+        ).status_code == 200
+        assert (
+            await client.patch(url, json={"bannedUntil": None}, headers=admin.headers)
+        ).status_code == 200
         login = await client.post(
             "/api/auth/login", json={"email": "owner_user@example.com", "password": owner.password}
         )
@@ -220,7 +275,9 @@ class TestUpdateUserRules:
         self, client: httpx.AsyncClient, owner: Account, admin: Account
     ) -> None:
         until = (utcnow() - timedelta(days=1)).isoformat()
-        resp = await client.patch(f"/api/admin/users/{owner.id}", json={"bannedUntil": until}, headers=admin.headers)
+        resp = await client.patch(
+            f"/api/admin/users/{owner.id}", json={"bannedUntil": until}, headers=admin.headers
+        )
         assert resp.status_code == 200
         assert (await client.get("/api/auth/me", headers=owner.headers)).status_code == 200
 
@@ -228,7 +285,9 @@ class TestUpdateUserRules:
         self, client: httpx.AsyncClient, owner: Account, admin: Account
     ) -> None:
         resp = await client.patch(
-            f"/api/admin/users/{owner.id}", json={"bannedUntil": "2099-01-01T00:00:00"}, headers=admin.headers
+            f"/api/admin/users/{owner.id}",
+            json={"bannedUntil": "2099-01-01T00:00:00"},
+            headers=admin.headers,
         )
         assert resp.status_code == 400
         assert resp.json()["errors"][0]["field"] == "bannedUntil"
@@ -240,7 +299,9 @@ class TestUpdateUserRules:
     async def test_admin_cannot_demote_or_ban_self(
         self, client: httpx.AsyncClient, db: AsyncSession, admin: Account, change: dict[str, Any]
     ) -> None:
-        resp = await client.patch(f"/api/admin/users/{admin.id}", json=change, headers=admin.headers)
+        resp = await client.patch(
+            f"/api/admin/users/{admin.id}", json=change, headers=admin.headers
+        )
         assert resp.status_code == 403
         assert resp.json()["code"] == "self_change"
         me = await client.get("/api/auth/me", headers=admin.headers)
@@ -252,21 +313,33 @@ class TestUpdateUserRules:
         self, client: httpx.AsyncClient, admin: Account, make_account
     ) -> None:  # type: ignore[no-untyped-def]
         second = await make_account(username="second_admin", role=Role.ADMIN)
-        resp = await client.patch(f"/api/admin/users/{second.id}", json={"role": "USER"}, headers=admin.headers)
+        resp = await client.patch(
+            f"/api/admin/users/{second.id}", json={"role": "USER"}, headers=admin.headers
+        )
         assert resp.status_code == 200
         assert (await list_users(client, second)).status_code == 403
 
-    async def test_invalid_role(self, client: httpx.AsyncClient, owner: Account, admin: Account) -> None:
-        resp = await client.patch(f"/api/admin/users/{owner.id}", json={"role": "SUPERUSER"}, headers=admin.headers)
+    async def test_invalid_role(
+        self, client: httpx.AsyncClient, owner: Account, admin: Account
+    ) -> None:
+        resp = await client.patch(
+            f"/api/admin/users/{owner.id}", json={"role": "SUPERUSER"}, headers=admin.headers
+        )
         assert resp.status_code == 400
         assert resp.json()["errors"][0]["field"] == "role"
 
-    async def test_unknown_field(self, client: httpx.AsyncClient, owner: Account, admin: Account) -> None:
-        resp = await client.patch(f"/api/admin/users/{owner.id}", json={"points": 5}, headers=admin.headers)
+    async def test_unknown_field(
+        self, client: httpx.AsyncClient, owner: Account, admin: Account
+    ) -> None:
+        resp = await client.patch(
+            f"/api/admin/users/{owner.id}", json={"points": 5}, headers=admin.headers
+        )
         assert resp.status_code == 400
         assert resp.json()["errors"][0]["field"] == "points"
 
     async def test_unknown_user(self, client: httpx.AsyncClient, admin: Account) -> None:
-        resp = await client.patch(f"/api/admin/users/{uuid.uuid4()}", json={"role": "USER"}, headers=admin.headers)
+        resp = await client.patch(
+            f"/api/admin/users/{uuid.uuid4()}", json={"role": "USER"}, headers=admin.headers
+        )
         assert resp.status_code == 404
         assert resp.json()["code"] == "user_not_found"

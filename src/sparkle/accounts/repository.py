@@ -49,8 +49,15 @@ async def username_taken(session: AsyncSession, username: str) -> bool:
 def search_statement(query: str | None, role: str | None) -> Select[tuple[User]]:
     stmt = users_with_profile()
     if query:
-        like = f"%{query.lower().replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.username).like(like)))
+        # Escape LIKE's wildcards: `_` is common in usernames and must match only itself.
+        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(User.email).like(like, escape="\\"),
+                func.lower(User.username).like(like, escape="\\"),
+            )
+        )
     if role:
         stmt = stmt.where(User.role == role)
     return stmt

@@ -57,7 +57,8 @@ async def update_profile(
     response_model=PublicProfileRead,
     response_model_exclude_none=True,
     summary="A user's public profile",
-    responses=problem_responses(NotFound),
+    # Signing in is optional here, but a token that is sent must be valid.
+    responses=problem_responses(Unauthorized, NotFound),
 )
 async def get_profile(username: str, db: DbSession, viewer: OptionalUser) -> PublicProfileRead:
     """Email only when the user shows it; a private profile shows only name and avatar."""

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, Field, field_validator
 
 from sparkle.core.schemas import InputSchema, Schema
 
@@ -36,7 +36,7 @@ SOCIAL_NETWORKS = (
 def check_username(value: str) -> str:
     if not 3 <= len(value) <= 30:
         raise ValueError("Username must be 3 to 30 characters")
-    if not USERNAME_RE.match(value):
+    if not USERNAME_RE.fullmatch(value):
         raise ValueError("Username may contain only letters, digits, '_' and '-'")
     return value
 
@@ -208,7 +208,8 @@ class AdminUserRead(Schema):
 
 class AdminUserUpdate(InputSchema):
     role: Literal["USER", "MODERATOR", "ADMIN"] | None = None
-    banned_until: datetime | None = None
+    # A ban without a time zone would be ambiguous (and cannot be stored as UTC).
+    banned_until: AwareDatetime | None = None
 
     model_config = {
         "json_schema_extra": {"example": {"role": "MODERATOR", "bannedUntil": None}}

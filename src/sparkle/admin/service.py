@@ -62,18 +62,22 @@ async def update_user(
     if user is None:
         raise NotFound("User not found", code="user_not_found")
     changes = data.model_dump(exclude_unset=True)
+    if changes.get("role", "") is None:
+        del changes["role"]  # a role cannot be removed; null leaves it as it is
     if user.id == actor.id and (
         ("role" in changes and changes["role"] != user.role) or changes.get("banned_until")
     ):
         raise Forbidden("Admins cannot change their own role or ban themselves", code="self_change")
-    before = {k: getattr(user, k) for k in changes}
-    for key, value in changes.items():
-        if key == "role" and value is None:
-            continue
-        setattr(user, key, value)
+    # Only what actually changes is applied and audited.
+    diff = {
+        k: {"from": getattr(user, k), "to": v} for k, v in changes.items() if getattr(user, k) != v
+    }
+    if not diff:
+        return user
+    for key, change in diff.items():
+        setattr(user, key, change["to"])
     user.updated_at = utcnow()
     await session.flush()
-    diff = {k: {"from": before[k], "to": getattr(user, k)} for k in changes}
     await record(session, actor=actor, action="user.update", target=user, changes=diff, ip=ip)
     if "banned_until" in changes and user.banned_until and user.banned_until > utcnow():
         events.publish(session, "user:banned", {"userId": str(user.id)})

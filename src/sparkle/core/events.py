@@ -98,6 +98,15 @@ def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(payload, default=str))
 
 
+def _stop_capture(seen: list[Event | JobRequest]) -> None:
+    # By identity: `list.remove` compares by equality, and two captures holding the same
+    # items (say, both still empty) are equal, so nested captures would remove each other.
+    for i, capture in enumerate(_captures):
+        if capture is seen:
+            del _captures[i]
+            return
+
+
 @contextmanager
 def capture_events() -> Iterator[list[Event]]:
     """Collect the events released while the block runs (tests)."""
@@ -107,7 +116,7 @@ def capture_events() -> Iterator[list[Event]]:
     try:
         yield events
     finally:
-        _captures.remove(seen)
+        _stop_capture(seen)
         events.extend(e for e in seen if isinstance(e, Event))
 
 
@@ -120,5 +129,5 @@ def capture_jobs() -> Iterator[list[JobRequest]]:
     try:
         yield out
     finally:
-        _captures.remove(seen)
+        _stop_capture(seen)
         out.extend(e for e in seen if isinstance(e, JobRequest))

@@ -37,6 +37,11 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[datetime]:
+        # TypeDecorator reports `object`; keyset paging needs to know cursors hold datetimes.
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[no-untyped-def]
         if value is None:
             return None
