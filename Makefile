@@ -17,7 +17,7 @@ run: install
 	$(UV) run --frozen sparkle serve
 
 test: install
-	$(UV) run --frozen pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -q -n auto $(PYTEST_ARGS)
 
 install: $(STAMPS)/venv $(STAMPS)/assets
 

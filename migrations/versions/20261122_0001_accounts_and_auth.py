@@ -35,6 +35,7 @@ def upgrade() -> None:
     sa.Column('banned_until', sparkle.core.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
     sa.Column('totp_enabled_at', sparkle.core.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('totp_last_step', sa.Integer(), nullable=True),
     sa.Column('deleted_username', sa.String(length=30), nullable=True),
     sa.Column('created_at', sparkle.core.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sparkle.core.db.base.UTCDateTime(timezone=True), nullable=False),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -12,8 +12,14 @@ import jwt
 from sparkle.core.config import Settings
 from sparkle.core.mail import OutboxMail, list_outbox
 
+if TYPE_CHECKING:
+    from tests.conftest import Account
+
 PROBLEM = "application/problem+json"
 PASSWORD = "a-fresh-sparkly-password"
+
+# The `make_account` fixture: keyword arguments in, a signed-in test account out.
+MakeAccount = Callable[..., Awaitable["Account"]]
 
 
 def assert_problem(

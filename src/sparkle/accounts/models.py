@@ -40,6 +40,8 @@ class User(UUIDPrimaryKey, TimestampMixin, SoftDeleteMixin, Base):
     banned_until: Mapped[datetime | None]
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None]
+    # The last accepted TOTP time step: a code is never accepted twice (RFC 6238 §5.2).
+    totp_last_step: Mapped[int | None]
     # Set when the account was deleted: the original username, kept through the grace period.
     deleted_username: Mapped[str | None] = mapped_column(String(30))
 

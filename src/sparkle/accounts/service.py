@@ -45,11 +45,17 @@ async def create(
         email_verified=utcnow() if verified else None,
     )
     user.profile = Profile(display_name=username)
-    session.add(user)
     try:
-        await session.flush()
+        async with session.begin_nested():
+            session.add(user)
+            await session.flush()
     except IntegrityError as exc:  # lost a race with a concurrent registration
-        raise Conflict("User already exists", fields={"username": "This username is taken"}) from exc
+        fields = {}
+        if await repository.email_taken(session, email):
+            fields["email"] = "An account with this email already exists"
+        if await repository.username_taken(session, username):
+            fields["username"] = "This username is taken"
+        raise Conflict("User already exists", fields=fields, code="user_exists") from exc
     events.publish(session, "user:registered", {"userId": str(user.id), "username": username})
     return user
 

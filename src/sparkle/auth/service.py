@@ -510,7 +510,7 @@ async def confirm_two_factor(session: AsyncSession, user: User, code: str) -> li
         raise Conflict("Two-factor authentication is already enabled", code="two_factor_enabled")
     if not user.totp_secret:
         raise ValidationFailed("Start two-factor setup first", code="two_factor_not_started")
-    if not pyotp.TOTP(user.totp_secret).verify(code.replace(" ", ""), valid_window=1):
+    if not _accept_totp(user, code.replace(" ", "")):
         raise ValidationFailed("Invalid code", fields={"code": "The code is wrong or expired"})
     user.totp_enabled_at = utcnow()
     codes = await _replace_recovery_codes(session, user)
@@ -535,6 +535,7 @@ async def disable_two_factor(session: AsyncSession, rt: Runtime, user: User, pas
         raise ValidationFailed("Invalid code", fields={"code": "The code is wrong or expired"})
     user.totp_enabled_at = None
     user.totp_secret = None
+    user.totp_last_step = None
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     await session.flush()
 
@@ -547,6 +548,21 @@ async def _replace_recovery_codes(session: AsyncSession, user: User) -> list[str
     return codes
 
 
+def _accept_totp(user: User, code: str) -> bool:
+    """Accept a code of the current time step or one step either side (clock drift), but never
+    a step at or before the last accepted one, so an observed code cannot be replayed."""
+    totp = pyotp.TOTP(user.totp_secret or "")
+    now = utcnow()
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            continue
+        if security.constant_time_equal(totp.generate_otp(step), code):
+            user.totp_last_step = step
+            return True
+    return False
+
+
 def _code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().lower().replace(" ", "").encode()).hexdigest()
 
@@ -556,7 +572,7 @@ async def _check_second_factor(
 ) -> bool:
     code = code.strip().replace(" ", "")
     if user.totp_secret and code.isdigit() and len(code) == 6:
-        return pyotp.TOTP(user.totp_secret).verify(code, valid_window=1)
+        return _accept_totp(user, code)
     if not allow_recovery:
         return False
     digest = _code_hash(code)
