@@ -8,7 +8,8 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 STAMPS := .make
 DIST := src/sparkle/web/static/dist
-FRONTEND_SRC := $(wildcard frontend/src/*) frontend/build.mjs frontend/package-lock.json
+FRONTEND_SRC := $(wildcard frontend/src/*) frontend/build.mjs frontend/package.json \
+	frontend/package-lock.json frontend/.npmrc
 PYTEST_ARGS ?=
 
 .PHONY: run test install assets lint clean bench

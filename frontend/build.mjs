@@ -48,5 +48,3 @@ for (const [from, to] of copies) {
   await mkdir(dirname(to), { recursive: true });
   await copyFile(from, to);
 }
-
-console.log(`built ${dist}`);

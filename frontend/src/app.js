@@ -144,14 +144,26 @@ document.addEventListener("htmx:configRequest", (event) => {
   event.detail.headers["X-CSRF-Token"] = csrfToken();
 });
 
+function problemDetail(xhr) {
+  // HTMX requests get the API's problem+json documents; their detail is written for people.
+  if (!(xhr.getResponseHeader("Content-Type") || "").includes("json")) return null;
+  try {
+    return JSON.parse(xhr.responseText).detail || null;
+  } catch {
+    return null;
+  }
+}
+
 document.addEventListener("htmx:responseError", (event) => {
-  const status = event.detail.xhr.status;
+  const xhr = event.detail.xhr;
   const messages = {
     403: "You are not allowed to do that (or the form expired: reload the page).",
     404: "That no longer exists.",
     429: "Too many attempts; wait a moment and try again.",
   };
-  showFlash(messages[status] || `Something went wrong (HTTP ${status}). Please try again.`);
+  showFlash(
+    problemDetail(xhr) || messages[xhr.status] || `Something went wrong (HTTP ${xhr.status}). Please try again.`,
+  );
 });
 
 document.addEventListener("htmx:sendError", () => showFlash("The server could not be reached."));

@@ -20,6 +20,7 @@ from sparkle.core.docs import router as docs_router
 from sparkle.core.handlers import install as install_handlers
 from sparkle.core.health import router as health_router
 from sparkle.core.middleware import Metrics, ObservabilityMiddleware
+from sparkle.web.errors import install as install_page_errors
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, rt: runtime.Runtime | None = No
         runtime.install(rt)
 
     install_handlers(app)
+    install_page_errors(app)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, hsts=settings.is_production)
     if settings.cors_origins:
         app.add_middleware(

@@ -2,7 +2,15 @@
 
 from fastapi import APIRouter
 
+from sparkle.accounts.pages import router as accounts_pages
+from sparkle.admin.pages import router as admin_pages
+from sparkle.auth.pages import router as auth_pages
+from sparkle.auth.security_pages import router as security_pages
 from sparkle.email.pages import router as email_pages
 
 router = APIRouter(include_in_schema=False)
 router.include_router(email_pages)
+router.include_router(auth_pages)
+router.include_router(security_pages)
+router.include_router(accounts_pages)
+router.include_router(admin_pages)

@@ -47,18 +47,29 @@ def values_of(user: User) -> dict[str, Any]:
     p = user.profile
     values: dict[str, Any] = {name: getattr(p, name) or "" for name in OPTIONAL_TEXT}
     values.update(
-        display_name=p.display_name, timezone=p.timezone, theme=p.theme, accent_color=p.accent_color,
-        is_public=p.is_public, show_email=p.show_email, social=dict(p.social_links or {}),
+        display_name=p.display_name,
+        timezone=p.timezone,
+        theme=p.theme,
+        accent_color=p.accent_color,
+        is_public=p.is_public,
+        show_email=p.show_email,
+        social=dict(p.social_links or {}),
     )
     return values
 
 
 def values_from_form(form: dict[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {name: form.get(name, "").strip() for name in (*OPTIONAL_TEXT, "display_name", "timezone")}
+    values: dict[str, Any] = {
+        name: form.get(name, "").strip() for name in (*OPTIONAL_TEXT, "display_name", "timezone")
+    }
     values.update(
-        theme=form.get("theme", "system"), accent_color=form.get("accent_color", "").lower(),
-        is_public="is_public" in form, show_email="show_email" in form,
-        social={n: form[f"social_{n}"].strip() for n in NETWORKS if form.get(f"social_{n}", "").strip()},
+        theme=form.get("theme", "system"),
+        accent_color=form.get("accent_color", "").lower(),
+        is_public="is_public" in form,
+        show_email="show_email" in form,
+        social={
+            n: form[f"social_{n}"].strip() for n in NETWORKS if form.get(f"social_{n}", "").strip()
+        },
     )
     return values
 
@@ -67,8 +78,12 @@ def update_from(values: dict[str, Any]) -> ProfileUpdate:
     """The same schema the JSON API validates; empty optional fields clear the value."""
     payload: dict[str, Any] = {name: values[name] or None for name in OPTIONAL_TEXT}
     payload.update(
-        display_name=values["display_name"], theme=values["theme"], accent_color=values["accent_color"],
-        is_public=values["is_public"], show_email=values["show_email"], social_links=values["social"],
+        display_name=values["display_name"],
+        theme=values["theme"],
+        accent_color=values["accent_color"],
+        is_public=values["is_public"],
+        show_email=values["show_email"],
+        social_links=values["social"],
     )
     if values["timezone"]:
         payload["timezone"] = values["timezone"]
@@ -76,13 +91,21 @@ def update_from(values: dict[str, Any]) -> ProfileUpdate:
 
 
 def _profile_form(
-    request: Request, user: User, values: dict[str, Any], status: int = 200,
-    headers: dict[str, str] | None = None, **extra: Any,
+    request: Request,
+    user: User,
+    values: dict[str, Any],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response:
     """The whole settings page, or only the form for an HTMX save."""
     context = {
-        "values": values, "errors": {}, "networks": NETWORKS, "timezones": timezones(),
-        "username": user.username, **extra,
+        "values": values,
+        "errors": {},
+        "networks": NETWORKS,
+        "timezones": timezones(),
+        "username": user.username,
+        **extra,
     }
     template = "accounts/_profile_form.html" if is_htmx(request) else "accounts/profile_edit.html"
     return render(request, template, context, status, headers=headers)
@@ -94,13 +117,18 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/u/{username}")
-async def public_profile(request: Request, username: str, principal: OptionalPrincipal, db: DbSession) -> Response:
+async def public_profile(
+    request: Request, username: str, principal: OptionalPrincipal, db: DbSession
+) -> Response:
     viewer = principal.user if principal else None
     try:
         user = await service.access_by_username(db, username)
     except UserNotFound:
         return render_error(request, 404, "Profile not found", f"No one here goes by “{username}”.")
-    context = {"profile": service.public_view(user, viewer), "is_own": viewer is not None and viewer.id == user.id}
+    context = {
+        "profile": service.public_view(user, viewer),
+        "is_own": viewer is not None and viewer.id == user.id,
+    }
     return render(request, "accounts/profile.html", context)
 
 
@@ -112,7 +140,9 @@ async def edit_profile(request: Request, principal: OptionalPrincipal) -> Respon
 
 
 @router.post("/settings/profile", dependencies=CSRF)
-async def save_profile(request: Request, principal: OptionalPrincipal, db: DbSession, client: Client) -> Response:
+async def save_profile(
+    request: Request, principal: OptionalPrincipal, db: DbSession, client: Client
+) -> Response:
     if principal is None:
         return signin_redirect(request)
     user = principal.user
@@ -124,14 +154,19 @@ async def save_profile(request: Request, principal: OptionalPrincipal, db: DbSes
     request.state.viewer = viewer_of(user)
     if not is_htmx(request):
         return redirect(request, "/settings/profile", message="Profile saved.")
-    look = {"theme": user.profile.theme, "accentColor": user.profile.accent_color,
-            "onAccent": on_accent(user.profile.accent_color)}
+    look = {
+        "theme": user.profile.theme,
+        "accentColor": user.profile.accent_color,
+        "onAccent": on_accent(user.profile.accent_color),
+    }
     headers = {"HX-Trigger": json.dumps({"sparkle:profile-saved": look})}
     return _profile_form(request, user, values_of(user), saved=True, headers=headers)
 
 
 @router.post("/settings/theme", dependencies=CSRF)
-async def save_theme(request: Request, principal: OptionalPrincipal, db: DbSession, client: Client) -> Response:
+async def save_theme(
+    request: Request, principal: OptionalPrincipal, db: DbSession, client: Client
+) -> Response:
     """The header's theme toggle: stores the choice in the signed-in user's profile."""
     if principal is None:
         return Response(status_code=401)

@@ -19,16 +19,32 @@ from sparkle.auth.deps import OptionalPrincipal, check_csrf, get_admin
 from sparkle.core.db import utcnow
 from sparkle.core.deps import Client, DbSession, RuntimeDep
 from sparkle.core.errors import Forbidden, SparkleError, ValidationFailed
-from sparkle.web.rendering import form_data, get_viewer, is_htmx, redirect, render, render_error, signin_redirect
+from sparkle.web.rendering import (
+    form_data,
+    get_viewer,
+    is_htmx,
+    redirect,
+    render,
+    render_error,
+    signin_redirect,
+)
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
 CSRF = [Depends(check_csrf)]
 PAGE_SIZE = 25
 ROLES = [r.value for r in Role]
-BAN_CHOICES = [("1", "1 day"), ("7", "7 days"), ("30", "30 days"), ("365", "1 year"), ("lift", "Lift ban")]
+BAN_CHOICES = [
+    ("1", "1 day"),
+    ("7", "7 days"),
+    ("30", "30 days"),
+    ("365", "1 year"),
+    ("lift", "Lift ban"),
+]
 
 
-async def _admin_or_response(request: Request, principal: OptionalPrincipal, rt: RuntimeDep) -> User | Response:
+async def _admin_or_response(
+    request: Request, principal: OptionalPrincipal, rt: RuntimeDep
+) -> User | Response:
     """The admin, or the page to answer instead: sign-in for the anonymous, 403 for others."""
     if principal is None:
         return signin_redirect(request)
@@ -44,7 +60,12 @@ def _row(request: Request, user: User) -> Response:
 
 
 async def _update(
-    request: Request, db: DbSession, admin: User, user_id: uuid.UUID, data: dict[str, Any], ip: str | None
+    request: Request,
+    db: DbSession,
+    admin: User,
+    user_id: uuid.UUID,
+    data: dict[str, Any],
+    ip: str | None,
 ) -> Response:
     try:
         user = await service.update_user(db, admin, user_id, AdminUserUpdate(**data), ip=ip)
@@ -60,7 +81,9 @@ async def _update(
 
 
 @router.get("/admin/users")
-async def users(request: Request, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep) -> Response:
+async def users(
+    request: Request, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep
+) -> Response:
     admin = await _admin_or_response(request, principal, rt)
     if isinstance(admin, Response):
         return admin
@@ -69,14 +92,23 @@ async def users(request: Request, principal: OptionalPrincipal, db: DbSession, r
     role = params.get("role") if params.get("role") in ROLES else ""
     cursor = params.get("cursor") or None
     try:
-        rows, next_cursor = await service.list_users(db, query=q or None, role=role or None, cursor=cursor, limit=PAGE_SIZE)
+        rows, next_cursor = await service.list_users(
+            db, query=q or None, role=role or None, cursor=cursor, limit=PAGE_SIZE
+        )
     except ValidationFailed as exc:
         return render_error(request, 400, "Invalid page", exc.detail)
     base = {k: v for k, v in (("q", q), ("role", role)) if v}
     context = {
-        "users": rows, "q": q, "role": role, "cursor": cursor, "next_cursor": next_cursor,
-        "first_query": urlencode(base), "next_query": urlencode({**base, "cursor": next_cursor or ""}),
-        "roles": ROLES, "ban_choices": BAN_CHOICES, "now": utcnow(),
+        "users": rows,
+        "q": q,
+        "role": role,
+        "cursor": cursor,
+        "next_cursor": next_cursor,
+        "first_query": urlencode(base),
+        "next_query": urlencode({**base, "cursor": next_cursor or ""}),
+        "roles": ROLES,
+        "ban_choices": BAN_CHOICES,
+        "now": utcnow(),
     }
     template = "admin/_users_results.html" if is_htmx(request) else "admin/users.html"
     return render(request, template, context)
@@ -84,7 +116,12 @@ async def users(request: Request, principal: OptionalPrincipal, db: DbSession, r
 
 @router.post("/admin/users/{user_id}/role", dependencies=CSRF)
 async def change_role(
-    request: Request, user_id: uuid.UUID, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep, client: Client
+    request: Request,
+    user_id: uuid.UUID,
+    principal: OptionalPrincipal,
+    db: DbSession,
+    rt: RuntimeDep,
+    client: Client,
 ) -> Response:
     admin = await _admin_or_response(request, principal, rt)
     if isinstance(admin, Response):
@@ -95,7 +132,12 @@ async def change_role(
 
 @router.post("/admin/users/{user_id}/ban", dependencies=CSRF)
 async def ban(
-    request: Request, user_id: uuid.UUID, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep, client: Client
+    request: Request,
+    user_id: uuid.UUID,
+    principal: OptionalPrincipal,
+    db: DbSession,
+    rt: RuntimeDep,
+    client: Client,
 ) -> Response:
     admin = await _admin_or_response(request, principal, rt)
     if isinstance(admin, Response):
