@@ -31,7 +31,7 @@ def wrong_code(totp: pyotp.TOTP) -> str:
 
 
 async def enable_two_factor(client: AsyncClient, account: Account) -> tuple[pyotp.TOTP, list[str]]:
-    setup = await client.post(SETUP, headers=account.headers)
+    setup = await client.post(SETUP, json={"password": account.password}, headers=account.headers)
     assert setup.status_code == 200, setup.text
     totp = pyotp.TOTP(setup.json()["secret"])
     # Enrol with the previous step's code (still inside the drift window) so the current
@@ -60,7 +60,7 @@ class TestSetup:
         assert_problem(await client.post(SETUP), 401, "unauthorized")
 
     async def test_owner_gets_uri_and_qr(self, client: AsyncClient, owner: Account) -> None:
-        r = await client.post(SETUP, headers=owner.headers)
+        r = await client.post(SETUP, json={"password": owner.password}, headers=owner.headers)
         assert r.status_code == 200, r.text
         body = r.json()
         assert re.fullmatch(r"[A-Z2-7]{32}", body["secret"])
@@ -80,17 +80,32 @@ class TestSetup:
     async def test_restarting_setup_replaces_the_secret(
         self, client: AsyncClient, owner: Account
     ) -> None:
-        first = (await client.post(SETUP, headers=owner.headers)).json()["secret"]
-        second = (await client.post(SETUP, headers=owner.headers)).json()["secret"]
+        first = (
+            await client.post(SETUP, json={"password": owner.password}, headers=owner.headers)
+        ).json()["secret"]
+        second = (
+            await client.post(SETUP, json={"password": owner.password}, headers=owner.headers)
+        ).json()["secret"]
         assert first != second
         r = await client.post(
             CONFIRM, json={"code": pyotp.TOTP(second).now()}, headers=owner.headers
         )
         assert r.status_code == 200
 
+    async def test_needs_the_password(self, client: AsyncClient, owner: Account) -> None:
+        # A stolen access token alone cannot put a new second factor on the account.
+        r = await client.post(SETUP, json={"password": "not-the-password"}, headers=owner.headers)
+        assert_problem(r, 400, "validation_error", fields={"password"})
+        r = await client.post(SETUP, json={}, headers=owner.headers)
+        assert_problem(r, 400, "validation_error", fields={"password"})
+
     async def test_already_enabled(self, client: AsyncClient, owner: Account) -> None:
         await enable_two_factor(client, owner)
-        assert_problem(await client.post(SETUP, headers=owner.headers), 409, "two_factor_enabled")
+        assert_problem(
+            await client.post(SETUP, json={"password": owner.password}, headers=owner.headers),
+            409,
+            "two_factor_enabled",
+        )
 
 
 class TestConfirm:
@@ -107,7 +122,9 @@ class TestConfirm:
         ] is True
 
     async def test_wrong_code(self, client: AsyncClient, owner: Account) -> None:
-        setup = (await client.post(SETUP, headers=owner.headers)).json()
+        setup = (
+            await client.post(SETUP, json={"password": owner.password}, headers=owner.headers)
+        ).json()
         r = await client.post(
             CONFIRM, json={"code": wrong_code(pyotp.TOTP(setup["secret"]))}, headers=owner.headers
         )
@@ -128,7 +145,9 @@ class TestConfirm:
     async def test_other_user_cannot_confirm_owners_setup(
         self, client: AsyncClient, owner: Account, other: Account
     ) -> None:
-        secret = (await client.post(SETUP, headers=owner.headers)).json()["secret"]
+        secret = (
+            await client.post(SETUP, json={"password": owner.password}, headers=owner.headers)
+        ).json()["secret"]
         r = await client.post(
             CONFIRM, json={"code": pyotp.TOTP(secret).now()}, headers=other.headers
         )
@@ -140,7 +159,9 @@ class TestConfirm:
     async def test_admin_cannot_confirm_owners_setup(
         self, client: AsyncClient, owner: Account, admin: Account
     ) -> None:
-        secret = (await client.post(SETUP, headers=owner.headers)).json()["secret"]
+        secret = (
+            await client.post(SETUP, json={"password": owner.password}, headers=owner.headers)
+        ).json()["secret"]
         r = await client.post(
             CONFIRM, json={"code": pyotp.TOTP(secret).now()}, headers=admin.headers
         )

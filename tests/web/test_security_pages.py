@@ -120,7 +120,12 @@ class TestTwoFactor:
         page = await client.get("/settings/security", headers=HTML)
         assert 'action="/settings/security/2fa/setup"' in page.text
 
-        setup = await post_form(client, "/settings/security/2fa/setup", {})
+        refused = await post_form(client, "/settings/security/2fa/setup", {"password": "nope-nope"})
+        assert refused.status_code == 400
+        assert field_error(refused.text, "setup-password") == "Incorrect password"
+        setup = await post_form(
+            client, "/settings/security/2fa/setup", {"password": owner.password}
+        )
         assert setup.status_code == 200
         assert re.search(r'<div class="qr"[^>]*><svg', setup.text)
         secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', setup.text).group(1)

@@ -25,6 +25,7 @@ from sparkle.auth.schemas import (
     TwoFactorDisable,
     TwoFactorLoginRequest,
     TwoFactorSetup,
+    TwoFactorSetupRequest,
 )
 from sparkle.core.deps import Client, DbSession, RuntimeDep
 from sparkle.core.errors import (
@@ -189,38 +190,47 @@ async def change_password(
     "/2fa/setup",
     response_model=TwoFactorSetup,
     summary="Start TOTP enrolment",
-    responses=problem_responses(Unauthorized, Conflict),
+    responses=problem_responses(ValidationFailed, Unauthorized, Conflict, TooManyRequests),
 )
-async def two_factor_setup(user: CurrentUser, db: DbSession, rt: RuntimeDep) -> TwoFactorSetup:
-    return await service.setup_two_factor(db, rt, user)
+async def two_factor_setup(
+    data: TwoFactorSetupRequest, user: CurrentUser, db: DbSession, rt: RuntimeDep
+) -> TwoFactorSetup:
+    """Needs the password; the returned secret is active only after `/2fa/confirm`."""
+    return await service.setup_two_factor(db, rt, user, data.password)
 
 
 @router.post(
     "/2fa/confirm",
     response_model=RecoveryCodes,
     summary="Confirm TOTP enrolment with a code",
-    responses=problem_responses(ValidationFailed, Unauthorized, Conflict),
+    responses=problem_responses(ValidationFailed, Unauthorized, Conflict, TooManyRequests),
 )
-async def two_factor_confirm(data: TwoFactorCode, user: CurrentUser, db: DbSession) -> RecoveryCodes:
+async def two_factor_confirm(
+    data: TwoFactorCode, user: CurrentUser, db: DbSession, rt: RuntimeDep
+) -> RecoveryCodes:
     """Returns ten single-use recovery codes; they are shown only this once."""
-    return RecoveryCodes(recovery_codes=await service.confirm_two_factor(db, user, data.code))
+    return RecoveryCodes(recovery_codes=await service.confirm_two_factor(db, rt, user, data.code))
 
 
 @router.post(
     "/2fa/recovery-codes",
     response_model=RecoveryCodes,
     summary="Replace my recovery codes",
-    responses=problem_responses(ValidationFailed, Unauthorized),
+    responses=problem_responses(ValidationFailed, Unauthorized, TooManyRequests),
 )
-async def two_factor_recovery_codes(data: TwoFactorCode, user: CurrentUser, db: DbSession) -> RecoveryCodes:
-    return RecoveryCodes(recovery_codes=await service.regenerate_recovery_codes(db, user, data.code))
+async def two_factor_recovery_codes(
+    data: TwoFactorCode, user: CurrentUser, db: DbSession, rt: RuntimeDep
+) -> RecoveryCodes:
+    return RecoveryCodes(
+        recovery_codes=await service.regenerate_recovery_codes(db, rt, user, data.code)
+    )
 
 
 @router.post(
     "/2fa/disable",
     status_code=204,
     summary="Turn off two-factor authentication",
-    responses=problem_responses(ValidationFailed, Unauthorized),
+    responses=problem_responses(ValidationFailed, Unauthorized, TooManyRequests),
 )
 async def two_factor_disable(data: TwoFactorDisable, user: CurrentUser, db: DbSession, rt: RuntimeDep) -> Response:
     await service.disable_two_factor(db, rt, user, data.password, data.code)

@@ -126,6 +126,10 @@ class TwoFactorSetup(Schema):
     qr_svg: str
 
 
+class TwoFactorSetupRequest(InputSchema):
+    password: str = Field(max_length=128)
+
+
 class TwoFactorCode(InputSchema):
     code: str = Field(min_length=6, max_length=32)
 

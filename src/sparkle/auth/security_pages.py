@@ -136,23 +136,24 @@ async def two_factor_setup(
 ) -> Response:
     if principal is None:
         return signin_redirect(request)
+    form = await form_data(request)
     try:
-        setup = await service.setup_two_factor(db, rt, principal.user)
+        setup = await service.setup_two_factor(db, rt, principal.user, form.get("password", ""))
     except SparkleError as exc:
-        return redirect(request, SECURITY, message=exc.detail, kind="error")
+        return _failed(request, principal, "setup", exc)
     return _security_page(request, principal, section="enrol", setup=setup)
 
 
 @router.post(SECURITY + "/2fa/confirm", dependencies=CSRF)
 async def two_factor_confirm(
-    request: Request, principal: OptionalPrincipal, db: DbSession
+    request: Request, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep
 ) -> Response:
     if principal is None:
         return signin_redirect(request)
     form = await form_data(request)
     try:
         codes = await service.confirm_two_factor(
-            db, principal.user, TwoFactorCode(code=form.get("code", "")).code
+            db, rt, principal.user, TwoFactorCode(code=form.get("code", "")).code
         )
     except (ValidationError, SparkleError) as exc:
         # The QR code was shown once; the key is enough to retry in the authenticator app.
@@ -168,14 +169,14 @@ async def two_factor_confirm(
 
 @router.post(SECURITY + "/2fa/recovery-codes", dependencies=CSRF)
 async def two_factor_recovery_codes(
-    request: Request, principal: OptionalPrincipal, db: DbSession
+    request: Request, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep
 ) -> Response:
     if principal is None:
         return signin_redirect(request)
     form = await form_data(request)
     try:
         code = TwoFactorCode(code=form.get("code", "")).code
-        codes = await service.regenerate_recovery_codes(db, principal.user, code)
+        codes = await service.regenerate_recovery_codes(db, rt, principal.user, code)
     except (ValidationError, SparkleError) as exc:
         return _failed(request, principal, "regenerate", exc)
     return _security_page(

@@ -492,10 +492,16 @@ async def delete_account(session: AsyncSession, rt: Runtime, principal: Principa
 # --- two-factor authentication (TOTP) ---------------------------------------------------
 
 
-async def setup_two_factor(session: AsyncSession, rt: Runtime, user: User) -> TwoFactorSetup:
-    """Start enrolment: a new secret, shown as an otpauth URI and a QR code, until confirmed."""
+async def setup_two_factor(
+    session: AsyncSession, rt: Runtime, user: User, password: str
+) -> TwoFactorSetup:
+    """Start enrolment: a new secret, shown as an otpauth URI and a QR code, until confirmed.
+    The password is asked so a stolen access token cannot lock the owner out with a new factor."""
     if user.totp_enabled_at is not None:
         raise Conflict("Two-factor authentication is already enabled", code="two_factor_enabled")
+    await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
+    if not security.verify_password(rt.settings, user.hashed_password, password):
+        raise ValidationFailed("Password is incorrect", fields={"password": "Incorrect password"})
     secret = pyotp.random_base32()
     user.totp_secret = secret
     await session.flush()
@@ -504,10 +510,11 @@ async def setup_two_factor(session: AsyncSession, rt: Runtime, user: User) -> Tw
     return TwoFactorSetup(secret=secret, otpauth_uri=uri, qr_svg=svg)
 
 
-async def confirm_two_factor(session: AsyncSession, user: User, code: str) -> list[str]:
+async def confirm_two_factor(session: AsyncSession, rt: Runtime, user: User, code: str) -> list[str]:
     """Finish enrolment with a current code; returns ten one-time recovery codes (shown once)."""
     if user.totp_enabled_at is not None:
         raise Conflict("Two-factor authentication is already enabled", code="two_factor_enabled")
+    await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
     if not user.totp_secret:
         raise ValidationFailed("Start two-factor setup first", code="two_factor_not_started")
     if not _accept_totp(user, code.replace(" ", "")):
@@ -518,9 +525,13 @@ async def confirm_two_factor(session: AsyncSession, user: User, code: str) -> li
     return codes
 
 
-async def regenerate_recovery_codes(session: AsyncSession, user: User, code: str) -> list[str]:
+async def regenerate_recovery_codes(
+    session: AsyncSession, rt: Runtime, user: User, code: str
+) -> list[str]:
+    """Replace the recovery codes; needs a current authenticator code (throttled)."""
     if user.totp_enabled_at is None:
         raise ValidationFailed("Two-factor authentication is not enabled", code="two_factor_disabled")
+    await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
     if not await _check_second_factor(session, user, code, allow_recovery=False):
         raise ValidationFailed("Invalid code", fields={"code": "The code is wrong or expired"})
     return await _replace_recovery_codes(session, user)
@@ -529,6 +540,7 @@ async def regenerate_recovery_codes(session: AsyncSession, user: User, code: str
 async def disable_two_factor(session: AsyncSession, rt: Runtime, user: User, password: str, code: str) -> None:
     if user.totp_enabled_at is None:
         raise ValidationFailed("Two-factor authentication is not enabled", code="two_factor_disabled")
+    await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
     if not security.verify_password(rt.settings, user.hashed_password, password):
         raise ValidationFailed("Password is incorrect", fields={"password": "Incorrect password"})
     if not await _check_second_factor(session, user, code):
