@@ -30,11 +30,20 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-migrate_app = typer.Typer(help="Alembic migrations on the configured database.", no_args_is_help=True)
+migrate_app = typer.Typer(
+    help="Alembic migrations on the configured database.", no_args_is_help=True
+)
 app.add_typer(migrate_app, name="migrate")
 
-console = Console()
-err_console = Console(stderr=True)
+
+def out() -> Console:
+    # A console per use: its width follows the environment of this invocation.
+    return Console()
+
+
+def err() -> Console:
+    return Console(stderr=True)
+
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parents[1]
@@ -49,7 +58,7 @@ T = TypeVar("T")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err().print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
 
 
@@ -64,6 +73,9 @@ def load_settings() -> Settings:
         settings.check_production()
     except ConfigError as exc:
         raise fail(f"refusing to run with this production configuration: {exc}", 2) from exc
+    from sparkle.core import logging
+
+    logging.configure(settings.log_level, json=settings.log_json)
     return settings
 
 
@@ -153,34 +165,42 @@ def describe(revision: str | None) -> str:
     return f"{revision} {title}".strip()
 
 
-def prepare_database(settings: Settings) -> None:
+def prepare_database(settings: Settings, *, strict: bool = True) -> None:
     """Make sure the schema is current: migrate the embedded default, refuse otherwise.
 
     The embedded SQLite default migrates itself so that a fresh machine just works; a
-    configured database is migrated deliberately with `sparkle migrate up`.
+    configured database is migrated deliberately with `sparkle migrate up`. With
+    `strict=False` (serving) a configured database that is not at head only warns: during a
+    rolling deploy the schema may legitimately be a revision ahead of this code.
     """
     settings.ensure_dirs()
     try:
         state = run(revisions(settings))
     except Exception as exc:
-        raise fail(f"cannot reach the database: {type(exc).__name__}: {exc}") from exc
+        message = f"cannot reach the database: {type(exc).__name__}: {exc}"
+        if strict or settings.database_url is None:
+            raise fail(message) from exc
+        err().print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+        return
     if state.at_head:
         return
     if settings.database_url is None:
         run(run_alembic(settings, "upgrade", "head"))
-        console.print(f"Migrated the embedded database to {describe(state.head)}.")
+        out().print(f"Migrated the embedded database to {describe(state.head)}.")
         return
-    raise fail(
-        f"the database is at revision {state.current or 'none'}, the code needs {state.head}: "
+    message = (
+        f"the database is at revision {state.current or 'none'}, the code's head is {state.head}: "
         "run `sparkle migrate up`"
     )
+    if strict:
+        raise fail(message)
+    err().print(f"[yellow]warning:[/] {message}", soft_wrap=True)
 
 
 async def with_runtime(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
     """Run `fn(runtime)` with a runtime of our own (its own engine), then close it."""
-    from sparkle.core import jobs, runtime
-
     import sparkle.jobs  # noqa: F401  (registers job handlers)
+    from sparkle.core import jobs, runtime
 
     rt = runtime.install(runtime.build(settings))
     jobs.configure(inline=True)  # the command finishes only when its side effects have run
@@ -204,7 +224,7 @@ def serve(
     import uvicorn
 
     settings = load_settings()
-    prepare_database(settings)
+    prepare_database(settings, strict=False)
     uvicorn.run(
         "sparkle.app:create_app",
         factory=True,
@@ -240,9 +260,9 @@ def _migrate(fn: str, revision: str) -> None:
     except CommandError as exc:
         raise fail(str(exc)) from exc
     if before.current == after.current:
-        console.print(f"Nothing to do: the database is at {describe(after.current)}.")
+        out().print(f"Nothing to do: the database is at {describe(after.current)}.")
     else:
-        console.print(f"Migrated from {describe(before.current)} to {describe(after.current)}.")
+        out().print(f"Migrated from {describe(before.current)} to {describe(after.current)}.")
 
 
 @migrate_app.command("up")
@@ -256,7 +276,9 @@ def migrate_up(
 # `-1` must reach Alembic as a revision, not be parsed as an option.
 @migrate_app.command("down", context_settings={"ignore_unknown_options": True})
 def migrate_down(
-    revision: Annotated[str, typer.Argument(help="Target revision, `-1` = one step, `base` = empty.")] = "-1",
+    revision: Annotated[
+        str, typer.Argument(help="Target revision, `-1` = one step, `base` = empty.")
+    ] = "-1",
 ) -> None:
     """Downgrade the database (one revision by default)."""
     _migrate("downgrade", revision)
@@ -266,16 +288,17 @@ def migrate_down(
 def migrate_current() -> None:
     """Show the database's revision and whether it is the newest."""
     settings = load_settings()
+    settings.ensure_dirs()
     try:
         state = run(revisions(settings))
     except Exception as exc:
         raise fail(f"cannot reach the database: {type(exc).__name__}: {exc}") from exc
-    console.print(f"current: {describe(state.current)}")
-    console.print(f"head:    {describe(state.head)}")
+    out().print(f"current: {describe(state.current)}")
+    out().print(f"head:    {describe(state.head)}")
     if state.at_head:
-        console.print("[green]The database is up to date.[/]")
+        out().print("[green]The database is up to date.[/]")
     else:
-        console.print("[yellow]The database is behind: run `sparkle migrate up`.[/]")
+        out().print("[yellow]The database is behind: run `sparkle migrate up`.[/]")
 
 
 # --- accounts ---------------------------------------------------------------------------
@@ -294,7 +317,10 @@ def create_admin(
     email: Annotated[str, typer.Option(prompt=True, help="E-mail address.")],
     username: Annotated[str, typer.Option(prompt=True, help="3-30 letters, digits, _ or -.")],
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="8-128 characters.")
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="8-128 characters."
+        ),
     ],
 ) -> None:
     """Create a verified administrator account."""
@@ -313,7 +339,7 @@ def create_admin(
     except Conflict as exc:
         taken = ", ".join(f"{f.field} ({f.message.lower()})" for f in exc.fields)
         raise fail(f"{exc.detail}: {taken}" if taken else exc.detail) from exc
-    console.print(f"Created administrator [bold]{user.username}[/] <{user.email}> (id {user.id}).")
+    out().print(f"Created administrator [bold]{user.username}[/] <{user.email}> (id {user.id}).")
 
 
 async def _create_admin(rt: Any, data: Any) -> Any:
@@ -340,7 +366,7 @@ def purge_deleted() -> None:
     settings = load_settings()
     prepare_database(settings)
     count = run(with_runtime(settings, _purge))
-    console.print(
+    out().print(
         f"Purged {count} account(s) deleted more than "
         f"{settings.account_deletion_grace_days} day(s) ago."
     )
@@ -360,16 +386,49 @@ async def _purge(rt: Any) -> int:
 
 PRONOUNS = ["she/her", "he/him", "they/them", "she/they", "he/they", None, None]
 TIMEZONES = [
-    "UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "Europe/Madrid", "Europe/Stockholm",
-    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
-    "America/Sao_Paulo", "America/Mexico_City", "America/Toronto", "Asia/Tokyo", "Asia/Seoul",
-    "Asia/Singapore", "Asia/Kolkata", "Asia/Manila", "Australia/Sydney", "Pacific/Auckland",
-    "Africa/Lagos", "Africa/Johannesburg",
+    "UTC",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Stockholm",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "America/Mexico_City",
+    "America/Toronto",
+    "Asia/Tokyo",
+    "Asia/Seoul",
+    "Asia/Singapore",
+    "Asia/Kolkata",
+    "Asia/Manila",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "Africa/Lagos",
+    "Africa/Johannesburg",
 ]
 INTERESTS = [
-    "fan art", "cosplay", "lo-fi playlists", "speedruns", "synthwave", "stop-motion", "anime",
-    "bullet journaling", "retro games", "photography", "baking", "K-pop", "tabletop RPGs",
-    "watch parties", "pixel art", "video editing", "astronomy", "skateboarding", "poetry",
+    "fan art",
+    "cosplay",
+    "lo-fi playlists",
+    "speedruns",
+    "synthwave",
+    "stop-motion",
+    "anime",
+    "bullet journaling",
+    "retro games",
+    "photography",
+    "baking",
+    "K-pop",
+    "tabletop RPGs",
+    "watch parties",
+    "pixel art",
+    "video editing",
+    "astronomy",
+    "skateboarding",
+    "poetry",
 ]
 
 
@@ -390,8 +449,15 @@ def demo_people(count: int, seed: int) -> Iterator[DemoPerson]:
     seen: set[str] = set()
     while len(seen) < count:
         locale = fake[rng.choice(fake.locales)]
-        first, last = locale.first_name(), fake["en_US"].last_name()
-        base = _slug(f"{first}_{last}") if rng.random() < 0.5 else _slug(f"{first}{rng.randint(1, 999)}")
+        if hasattr(locale, "first_romanized_name"):  # ja_JP: usernames need Latin letters
+            first, last = locale.first_romanized_name(), locale.last_romanized_name()
+        else:
+            first, last = locale.first_name(), locale.last_name()
+        base = (
+            _slug(f"{first}_{last}")
+            if rng.random() < 0.5
+            else _slug(f"{first}{rng.randint(1, 999)}")
+        )
         if len(base) < 3:
             base = _slug(f"{fake['en_US'].first_name()}_{last}")
         username = base[:30]
@@ -412,7 +478,9 @@ def _slug(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "", ascii_).lower()
 
 
-def _demo_profile(fake: Any, locale: Any, rng: random.Random, username: str, name: str) -> dict[str, Any]:
+def _demo_profile(
+    fake: Any, locale: Any, rng: random.Random, username: str, name: str
+) -> dict[str, Any]:
     likes = rng.sample(INTERESTS, 2)
     bio = (
         f"{fake['en_US'].job()} by day, Sparkle fan since {rng.randint(2015, 2025)}. "
@@ -424,7 +492,7 @@ def _demo_profile(fake: Any, locale: Any, rng: random.Random, username: str, nam
         "location": f"{locale.city()}, {locale.current_country()}"[:100],
         "pronouns": rng.choice(PRONOUNS),
         "timezone": rng.choice(TIMEZONES),
-        "accent_color": fake.hex_color(),
+        "accent_color": f"#{rng.randrange(0x1000000):06x}",
         "theme": rng.choice(["light", "dark", "system"]),
     }
     if rng.random() < 0.6:
@@ -437,21 +505,25 @@ def _demo_profile(fake: Any, locale: Any, rng: random.Random, username: str, nam
 @app.command("seed-demo")
 def seed_demo(
     users: Annotated[int, typer.Option(min=0, max=100_000, help="How many demo users.")] = 50,
-    posts: Annotated[int, typer.Option(min=0, help="Posts per run (needs the content module).")] = 0,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same people.")] = 2026,
+    posts: Annotated[
+        int, typer.Option(min=0, help="Posts per run (needs the content module).")
+    ] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same people.")
+    ] = 2026,
 ) -> None:
     """Create verified demo users with realistic profiles (existing usernames are skipped)."""
     settings = load_settings()
     prepare_database(settings)
     created, skipped = run(with_runtime(settings, lambda rt: _seed(rt, users, seed)))
-    console.print(f"Created {created} demo user(s); skipped {skipped} that already existed.")
+    out().print(f"Created {created} demo user(s); skipped {skipped} that already existed.")
     if posts:
-        console.print(
+        out().print(
             f"[yellow]Posts skipped:[/] --posts {posts} needs the content module, which is not "
             "installed in this version (there is no posts table yet)."
         )
     if created or skipped:
-        console.print(
+        out().print(
             f"Every demo user signs in with the password [bold]{DEMO_PASSWORD}[/] "
             "(e-mail addresses are <username>@example.com/.org/.net; see the admin users list)."
         )
@@ -473,7 +545,7 @@ async def _seed(rt: Any, count: int, seed: int) -> tuple[int, int]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=out(),
     ) as progress:
         task = progress.add_task("Seeding demo users", total=len(people))
         for start in range(0, len(people), DEMO_BATCH):
@@ -513,11 +585,11 @@ def show_config() -> None:
     table.add_column("value", overflow="fold")
     for name, value in settings.masked().items():
         table.add_row(name, value)
-    console.print(table)
+    out().print(table)
     try:
         settings.check_production()
     except ConfigError as exc:
-        err_console.print(f"[yellow]warning:[/] `sparkle serve` would refuse this: {exc}")
+        err().print(f"[yellow]warning:[/] `sparkle serve` would refuse this: {exc}")
 
 
 @dataclass
@@ -607,7 +679,11 @@ async def probe_mail(settings: Settings) -> Probe:
 
 def probe_storage(settings: Settings) -> Probe:
     problem = _writable(settings.media_dir)
-    return Probe("storage", "fail" if problem else "ok", f"media {settings.media_dir}: {problem or 'writable'}")
+    return Probe(
+        "storage",
+        "fail" if problem else "ok",
+        f"media {settings.media_dir}: {problem or 'writable'}",
+    )
 
 
 def _writable(directory: Path) -> str | None:
@@ -633,6 +709,8 @@ async def _probes(settings: Settings) -> list[Probe]:
 def check() -> None:
     """Verify database, Redis, mail and storage; exit 1 when anything fails."""
     settings = load_settings()
+    if settings.is_sqlite:
+        settings.ensure_dirs()  # SQLite cannot open a file in a missing directory
     probes = run(_probes(settings))
     table = Table(title="Sparkle check", title_justify="left")
     table.add_column("component", no_wrap=True)
@@ -641,8 +719,12 @@ def check() -> None:
     colours = {"ok": "green", "fail": "bold red", "skip": "dim"}
     for p in probes:
         table.add_row(p.component, f"[{colours[p.status]}]{p.status}[/]", p.detail)
-    console.print(table)
+    out().print(table)
     failing = [p.component for p in probes if p.status == "fail"]
     if failing:
         raise fail(f"failing: {', '.join(failing)}")
-    console.print("[green]All components are reachable.[/]")
+    out().print("[green]All components are reachable.[/]")
+
+
+if __name__ == "__main__":
+    app()
