@@ -73,9 +73,13 @@ def load_settings() -> Settings:
         settings.check_production()
     except ConfigError as exc:
         raise fail(f"refusing to run with this production configuration: {exc}", 2) from exc
+    import logging as stdlib_logging
+
     from sparkle.core import logging
 
     logging.configure(settings.log_level, json=settings.log_json)
+    # The commands report what Alembic did themselves; its per-connection chatter is noise.
+    stdlib_logging.getLogger("alembic").setLevel(stdlib_logging.WARNING)
     return settings
 
 
