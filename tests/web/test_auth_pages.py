@@ -172,8 +172,8 @@ class TestTwoFactorSignIn:
     async def enrol(self, rt: Runtime, account) -> str:  # type: ignore[no-untyped-def]
         async with session_scope(rt.sessions) as db:
             user = await accounts_service.get(db, account.id)
-            setup = await auth_service.setup_two_factor(db, rt, user)
-            await auth_service.confirm_two_factor(db, user, pyotp.TOTP(setup.secret).now())
+            setup = await auth_service.setup_two_factor(db, rt, user, account.password)
+            await auth_service.confirm_two_factor(db, rt, user, pyotp.TOTP(setup.secret).now())
         return setup.secret
 
     async def test_code_step(self, client: AsyncClient, rt: Runtime, owner) -> None:  # type: ignore[no-untyped-def]

@@ -69,7 +69,7 @@ async def register(
         session,
         email=data.email,
         username=data.username,
-        hashed_password=security.hash_password(rt.settings, data.password),
+        hashed_password=await security.hash_password_async(rt.settings, data.password),
     )
     await _send_verification(session, rt, user)
     tokens = await _open_session(session, rt, user, client)
@@ -84,13 +84,13 @@ async def login(
     await rt.limiter.hit(ratelimit.LOGIN_PER_IP, "login-ip", client.ip or "-")
     await rt.limiter.hit(ratelimit.LOGIN_PER_ACCOUNT, "login-account", email)
     user = await accounts_service.get_by_email(session, email)
-    ok = security.verify_password(rt.settings, user.hashed_password if user else None, data.password)
+    ok = await security.verify_password_async(rt.settings, user.hashed_password if user else None, data.password)
     if not ok or user is None:
         await _record_login(session, user, email, client, success=False, reason="invalid_credentials")
         raise InvalidCredentials(commit=True)
     _check_may_sign_in(rt, user)
     if security.needs_rehash(rt.settings, user.hashed_password or ""):
-        user.hashed_password = security.hash_password(rt.settings, data.password)
+        user.hashed_password = await security.hash_password_async(rt.settings, data.password)
     if user.totp_enabled_at is not None:
         await _record_login(session, user, email, client, success=False, reason="two_factor_pending")
         raise TwoFactorRequired(
@@ -447,7 +447,7 @@ async def reset_password(session: AsyncSession, rt: Runtime, token: str, passwor
     user = await accounts_service.get(session, row.user_id)
     if user is None:
         raise ValidationFailed("This link is invalid", fields={"token": "Invalid token"}, code="invalid_token")
-    user.hashed_password = security.hash_password(rt.settings, password)
+    user.hashed_password = await security.hash_password_async(rt.settings, password)
     if user.email_verified is None:
         user.email_verified = utcnow()  # following the link proved the mailbox
     await repository.revoke_user(session, user.id, utcnow(), "password_reset")
@@ -461,7 +461,7 @@ async def change_password(
 ) -> None:
     """Change the password; the caller's other sessions are revoked."""
     user = principal.user
-    if not security.verify_password(rt.settings, user.hashed_password, data.current_password):
+    if not await security.verify_password_async(rt.settings, user.hashed_password, data.current_password):
         raise ValidationFailed(
             "Current password is incorrect", fields={"currentPassword": "Incorrect password"}
         )
@@ -470,7 +470,7 @@ async def change_password(
             "Choose a password you are not using now",
             fields={"newPassword": "Must differ from the current password"},
         )
-    user.hashed_password = security.hash_password(rt.settings, data.new_password)
+    user.hashed_password = await security.hash_password_async(rt.settings, data.new_password)
     await repository.revoke_user(session, user.id, utcnow(), "password_changed", keep=principal.session_id)
     await session.flush()
 
@@ -479,7 +479,7 @@ async def delete_account(session: AsyncSession, rt: Runtime, principal: Principa
     """Soft-delete the caller's account after a password check; sessions end. The username stays
     reserved through the grace period, then `accounts.purge_deleted` frees it."""
     user = principal.user
-    if not security.verify_password(rt.settings, user.hashed_password, password):
+    if not await security.verify_password_async(rt.settings, user.hashed_password, password):
         raise ValidationFailed("Password is incorrect", fields={"password": "Incorrect password"})
     now = utcnow()
     user.deleted_at = now
@@ -500,7 +500,7 @@ async def setup_two_factor(
     if user.totp_enabled_at is not None:
         raise Conflict("Two-factor authentication is already enabled", code="two_factor_enabled")
     await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
-    if not security.verify_password(rt.settings, user.hashed_password, password):
+    if not await security.verify_password_async(rt.settings, user.hashed_password, password):
         raise ValidationFailed("Password is incorrect", fields={"password": "Incorrect password"})
     secret = pyotp.random_base32()
     user.totp_secret = secret
@@ -541,7 +541,7 @@ async def disable_two_factor(session: AsyncSession, rt: Runtime, user: User, pas
     if user.totp_enabled_at is None:
         raise ValidationFailed("Two-factor authentication is not enabled", code="two_factor_disabled")
     await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
-    if not security.verify_password(rt.settings, user.hashed_password, password):
+    if not await security.verify_password_async(rt.settings, user.hashed_password, password):
         raise ValidationFailed("Password is incorrect", fields={"password": "Incorrect password"})
     if not await _check_second_factor(session, user, code):
         raise ValidationFailed("Invalid code", fields={"code": "The code is wrong or expired"})

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.core import events
 from sparkle.core.config import Settings
+from sparkle.core.db.engine import begin_write
 from sparkle.core.errors import SparkleError
 from sparkle.core.runtime import Runtime
 
@@ -29,6 +30,8 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     `commit=True` (say, a detected token reuse that revoked a family) still commits."""
     rt: Runtime = request.app.state.runtime
     async with rt.sessions() as session:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            await begin_write(session)
         try:
             yield session
         except SparkleError as exc:

@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sparkle.core import events
 
 
+WRITE_OPTION = "sparkle_write"
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = _create_async_engine(
@@ -37,20 +40,34 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
+        # A unit of work that will write takes the write lock up front: a deferred BEGIN that
+        # reads, then writes after another connection committed fails at once with "database
+        # is locked" (busy_timeout cannot help a lock upgrade), while BEGIN IMMEDIATE waits.
+        immediate = conn.get_execution_options().get(WRITE_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+async def begin_write(session: AsyncSession) -> None:
+    """Declare the session's transaction a writer (SQLite: BEGIN IMMEDIATE; no-op elsewhere).
+    Must be called before the session's first statement."""
+    await session.connection(execution_options={WRITE_OPTION: True})
+
+
 @asynccontextmanager
-async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def session_scope(
+    factory: async_sessionmaker[AsyncSession], *, write: bool = True
+) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit at the end, then flush the after-commit buffer.
 
-    Used by the request dependency, the CLI and jobs alike.
+    Used by the CLI and jobs; the request dependency does the same per request.
     """
     async with factory() as session:
+        if write:
+            await begin_write(session)
         try:
             yield session
             await session.commit()
