@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, rt: runtime.Runtime | None = No
             if own:
                 await app.state.runtime.close()
 
-    logging.configure(settings.log_level, json=settings.log_json)
+    logging.configure(settings.log_level, json=settings.log_json, log_file=settings.log_file)
     app = FastAPI(
         title="Sparkle Universe API",
         version=sparkle.__version__,

@@ -77,7 +77,7 @@ def load_settings() -> Settings:
 
     from sparkle.core import logging
 
-    logging.configure(settings.log_level, json=settings.log_json)
+    logging.configure(settings.log_level, json=settings.log_json, log_file=settings.log_file)
     # The commands report what Alembic did themselves; its per-connection chatter is noise.
     stdlib_logging.getLogger("alembic").setLevel(stdlib_logging.WARNING)
     return settings

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
         return self.data_dir / "mail"
 
     @property
+    def log_file(self) -> Path | None:
+        """Logs are also appended here, except in tests."""
+        return None if self.env == "test" else self.data_dir / "logs" / "sparkle.log"
+
+    @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 

@@ -1,14 +1,35 @@
-"""Structured logs: JSON lines (or a console renderer in development) with the request id."""
+"""Structured logs: JSON lines (or a console renderer in development) with the request id, on
+stderr and, when a file is given, appended to it too (`$SPARKLE_DATA_DIR/logs/sparkle.log`)."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
+from typing import TextIO
 
 import structlog
 
 
-def configure(level: str = "INFO", *, json: bool = True) -> None:
+class _Tee:
+    """A text stream writing each log line to several streams."""
+
+    def __init__(self, *streams: TextIO) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> None:
+        for stream in self.streams:
+            stream.write(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+
+_log_files: dict[Path, TextIO] = {}
+
+
+def configure(level: str = "INFO", *, json: bool = True, log_file: Path | None = None) -> None:
     processors: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -20,7 +41,19 @@ def configure(level: str = "INFO", *, json: bool = True) -> None:
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_output(log_file)),
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+
+
+def _output(log_file: Path | None) -> TextIO | _Tee:
+    if log_file is None:
+        return sys.stderr
+    path = log_file.resolve()
+    if path not in _log_files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Line-buffered append: several worker processes may share the file. Kept open for the
+        # life of the process, since loggers cached before a reconfiguration still write to it.
+        _log_files[path] = path.open("a", encoding="utf-8", buffering=1)
+    return _Tee(sys.stderr, _log_files[path])
