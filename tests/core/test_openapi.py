@@ -194,3 +194,10 @@ class TestDocsPages:
         assert (
             "/openapi.json" in resp.text or "data-spec-url" in resp.text or "specUrl" in resp.text
         )
+
+
+async def test_favicon_is_served(client) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert response.text.startswith("<svg")

@@ -3,10 +3,13 @@ served from our own static files, no inline scripts."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 router = APIRouter(include_in_schema=False)
+FAVICON = Path(__file__).resolve().parent.parent / "web" / "static" / "favicon.svg"
 
 DOCS_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -17,6 +20,7 @@ DOCS_CSP = (
 SWAGGER = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sparkle Universe API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/dist/swagger-ui/swagger-ui.css"></head>
 <body><div id="swagger-ui" data-spec-url="/openapi.json"></div>
 <script src="/static/dist/swagger-ui/swagger-ui-bundle.js"></script>
@@ -24,10 +28,19 @@ SWAGGER = """<!doctype html>
 
 REDOC = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sparkle Universe API — ReDoc</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml"></head>
 <body><div id="redoc" data-spec-url="/openapi.json"></div>
 <script src="/static/dist/redoc/redoc.standalone.js"></script>
 <script src="/static/docs/redoc-init.js"></script></body></html>"""
+
+
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    """Browsers ask for /favicon.ico on their own; answer with the SVG icon."""
+    return FileResponse(
+        FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
+    )
 
 
 def _page(html: str) -> HTMLResponse:

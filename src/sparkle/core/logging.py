@@ -42,7 +42,8 @@ def configure(level: str = "INFO", *, json: bool = True, log_file: Path | None =
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(_output(log_file)),
-        cache_logger_on_first_use=True,
+        # Not cached: a reconfiguration (new level or file) must reach module-level loggers.
+        cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
 
