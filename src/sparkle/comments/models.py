@@ -1,0 +1,29 @@
+"""Threaded comments on posts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sparkle.core.db import Base, UUIDPrimaryKey, utcnow
+
+
+class Comment(UUIDPrimaryKey, Base):
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_post_created", "post_id", "created_at", "id"),)
+
+    post_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    depth: Mapped[int] = mapped_column(default=0)
+    content: Mapped[str] = mapped_column(Text)
+    reaction_count: Mapped[int] = mapped_column(default=0)
+    reply_count: Mapped[int] = mapped_column(default=0)
+    edited_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    deleted_at: Mapped[datetime | None]

@@ -1,0 +1,25 @@
+"""The follow graph."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sparkle.core.db import Base, UUIDPrimaryKey, utcnow
+
+
+class Follow(UUIDPrimaryKey, Base):
+    __tablename__ = "follows"
+    __table_args__ = (
+        CheckConstraint("follower_id != following_id", name="no_self_follow"),
+        UniqueConstraint("follower_id", "following_id"),
+        Index("ix_follows_following_created", "following_id", "created_at", "id"),
+        Index("ix_follows_follower_created", "follower_id", "created_at", "id"),
+    )
+
+    follower_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    following_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
