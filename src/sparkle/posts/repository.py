@@ -1,0 +1,237 @@
+"""Queries on posts: list pages (keyset or numbered) and the per-page extras (tags, reaction
+counts, the viewer's reactions), each fetched in one query for the whole page."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, func, literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from sparkle.accounts.models import Profile, User
+from sparkle.core.errors import ValidationFailed
+from sparkle.posts.models import Category, Post, PostStatus, PostTag, Tag, TrendingPost
+from sparkle.reactions.models import Reaction
+
+# "Popular": weighted engagement, all time. Integer arithmetic, so both backends agree exactly
+# and a cursor can carry the value.
+POPULARITY = (
+    Post.reaction_count * 2 + Post.comment_count * 3 + Post.share_count * 2 + Post.view_count // 10
+)
+# Posts the trending job has not scored sort after every scored one (scores are >= 0).
+TRENDING = func.coalesce(TrendingPost.score, literal(-1.0))
+
+
+@dataclass
+class PostFilter:
+    status: str = PostStatus.PUBLISHED.value
+    author_id: uuid.UUID | None = None
+    author: str | None = None
+    tag: str | None = None
+    category_ids: set[uuid.UUID] | None = None
+    # Non-moderators listing unpublished posts see only their own.
+    restrict_to_author: uuid.UUID | None = None
+
+
+@dataclass
+class SortKey:
+    expr: ColumnElement[Any]
+    kind: str  # "datetime" | "int" | "float"
+
+
+def card_statement(*, full: bool = False) -> Select[Any]:
+    """Posts with their author's name and avatar and their category, in one row each."""
+    stmt = (
+        select(Post, User.username, Profile.display_name, Profile.avatar_url, Category)
+        .join(User, User.id == Post.author_id)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .outerjoin(Category, Category.id == Post.category_id)
+    )
+    if not full:
+        # A list page never needs the document, its HTML or its text: up to 200 KB a post.
+        stmt = stmt.options(
+            defer(Post.content, raiseload=True),
+            defer(Post.content_html, raiseload=True),
+            defer(Post.content_text, raiseload=True),
+            defer(Post.ai_suggestions, raiseload=True),
+        )
+    return stmt
+
+
+def _conditions(f: PostFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [
+        Post.deleted_at.is_(None),
+        Post.status == f.status,
+        User.deleted_at.is_(None),
+    ]
+    if f.author_id is not None:
+        conds.append(Post.author_id == f.author_id)
+    if f.author:
+        conds.append(func.lower(User.username) == f.author.lower())
+    if f.restrict_to_author is not None:
+        conds.append(Post.author_id == f.restrict_to_author)
+    if f.tag:
+        tagged = (
+            select(PostTag.post_id).join(Tag, Tag.id == PostTag.tag_id).where(Tag.slug == f.tag)
+        )
+        conds.append(Post.id.in_(tagged))
+    if f.category_ids is not None:
+        conds.append(Post.category_id.in_(f.category_ids))
+    return conds
+
+
+def sort_keys(sort: str, status: str) -> list[SortKey]:
+    """The descending sort keys of a listing; the post id always breaks ties."""
+    when = SortKey(
+        Post.published_at if status == PostStatus.PUBLISHED else Post.created_at, "datetime"
+    )
+    if sort == "popular":
+        return [SortKey(POPULARITY, "int"), SortKey(Post.id, "uuid")]
+    if sort == "trending":
+        return [SortKey(TRENDING, "float"), when, SortKey(Post.id, "uuid")]
+    return [when, SortKey(Post.id, "uuid")]
+
+
+def _statement(f: PostFilter, sort: str, keys: list[SortKey]) -> Select[Any]:
+    stmt = card_statement().where(*_conditions(f))
+    if sort == "trending":
+        stmt = stmt.outerjoin(TrendingPost, TrendingPost.post_id == Post.id)
+    labelled = [k.expr.label(f"sort_{i}") for i, k in enumerate(keys)]
+    return stmt.add_columns(*labelled).order_by(*(k.expr.desc() for k in keys))
+
+
+def _encode(sort: str, values: list[Any]) -> str:
+    plain = [
+        v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v
+        for v in values
+    ]
+    raw = json.dumps([sort, *plain], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(token: str, sort: str, keys: list[SortKey]) -> list[Any]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(keys) + 1 or raw[0] != sort:
+            raise ValueError("cursor of another listing")
+        out: list[Any] = []
+        for key, value in zip(keys, raw[1:], strict=True):
+            if key.kind == "datetime":
+                out.append(datetime.fromisoformat(value))
+            elif key.kind == "uuid":
+                out.append(uuid.UUID(value))
+            elif key.kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+                out.append(value)
+            elif (
+                key.kind == "float"
+                and isinstance(value, (int, float))
+                and not isinstance(value, bool)
+            ):
+                out.append(float(value))
+            else:
+                raise ValueError("bad cursor value")
+        if any(v.tzinfo is None for v in out if isinstance(v, datetime)):
+            raise ValueError("naive datetime")
+        return out
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise ValidationFailed("Invalid cursor", fields={"cursor": "Invalid cursor"}) from exc
+
+
+def _after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the descending order of `keys`. A row-value comparison
+    (every key descends, none is NULL) lets PostgreSQL start an index scan at the cursor."""
+    return tuple_(*(k.expr for k in keys)) < tuple_(
+        *(literal(v, type_=k.expr.type) for k, v in zip(keys, values, strict=True))
+    )
+
+
+async def page_by_cursor(
+    session: AsyncSession, f: PostFilter, sort: str, cursor: str | None, limit: int
+) -> tuple[list[Row[Any]], str | None]:
+    """One keyset page: as cheap a thousand pages deep as on the first."""
+    keys = sort_keys(sort, f.status)
+    stmt = _statement(f, sort, keys)
+    if cursor:
+        stmt = stmt.where(_after(keys, _decode(cursor, sort, keys)))
+    rows = list((await session.execute(stmt.limit(limit + 1))).all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode(sort, [getattr(last, f"sort_{i}") for i in range(len(keys))])
+    return rows, next_cursor
+
+
+async def page_by_number(
+    session: AsyncSession, f: PostFilter, sort: str, page: int, limit: int
+) -> tuple[list[Row[Any]], int]:
+    """The seed's numbered pages, with the total (an OFFSET: fine for the first pages)."""
+    keys = sort_keys(sort, f.status)
+    stmt = _statement(f, sort, keys).offset((page - 1) * limit).limit(limit)
+    rows = list((await session.execute(stmt)).all())
+    count = select(func.count(Post.id)).join(User, User.id == Post.author_id).where(*_conditions(f))
+    total = int(await session.scalar(count) or 0)
+    return rows, total
+
+
+async def one(session: AsyncSession, post_id: uuid.UUID) -> Row[Any] | None:
+    """One post, whole, with its author and category."""
+    return (
+        await session.execute(card_statement(full=True).where(Post.id == post_id))
+    ).one_or_none()
+
+
+async def id_by_slug(session: AsyncSession, slug: str) -> uuid.UUID | None:
+    return await session.scalar(select(Post.id).where(Post.slug == slug))
+
+
+async def slug_taken(session: AsyncSession, slug: str) -> bool:
+    return (await session.scalar(select(Post.id).where(Post.slug == slug))) is not None
+
+
+@dataclass
+class Extras:
+    tags: dict[uuid.UUID, list[tuple[str, str]]]
+    counts: dict[uuid.UUID, dict[str, int]]
+    mine: dict[uuid.UUID, list[str]]
+
+
+async def extras(
+    session: AsyncSession, post_ids: list[uuid.UUID], viewer_id: uuid.UUID | None
+) -> Extras:
+    """Tags, reaction counts per type and the viewer's reactions for a page of posts: one query
+    each, whatever the page size."""
+    out = Extras(defaultdict(list), defaultdict(dict), defaultdict(list))
+    if not post_ids:
+        return out
+    tag_rows = await session.execute(
+        select(PostTag.post_id, Tag.name, Tag.slug)
+        .join(Tag, Tag.id == PostTag.tag_id)
+        .where(PostTag.post_id.in_(post_ids))
+        .order_by(PostTag.post_id, PostTag.position)
+    )
+    for post_id, name, slug in tag_rows.all():
+        out.tags[post_id].append((name, slug))
+    count_rows = await session.execute(
+        select(Reaction.post_id, Reaction.reaction_type, func.count())
+        .where(Reaction.post_id.in_(post_ids))
+        .group_by(Reaction.post_id, Reaction.reaction_type)
+    )
+    for post_id, kind, n in count_rows.all():
+        out.counts[post_id][kind] = int(n)
+    if viewer_id is not None:
+        mine_rows = await session.execute(
+            select(Reaction.post_id, Reaction.reaction_type)
+            .where(Reaction.post_id.in_(post_ids), Reaction.user_id == viewer_id)
+            .order_by(Reaction.created_at)
+        )
+        for post_id, kind in mine_rows.all():
+            out.mine[post_id].append(kind)
+    return out
