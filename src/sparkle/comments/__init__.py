@@ -1,0 +1,1 @@
+"""Threaded comments on posts: `service` holds the rules, `router` the `/api` endpoints."""
