@@ -13,7 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sparkle.admin.models import AuditLog
 from tests.conftest import Account
 
-PRIVATE_VIEW_KEYS = {"id", "username", "displayName", "avatarUrl", "isPublic"}
+# Plus the signed-in viewer's own follow relation to the user, which the follow button needs.
+PRIVATE_VIEW_KEYS = {
+    "id", "username", "displayName", "avatarUrl", "isPublic", "isFollowing", "followsYou"
+}
 
 
 async def set_profile(

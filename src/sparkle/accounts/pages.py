@@ -126,7 +126,7 @@ async def public_profile(
     except UserNotFound:
         return render_error(request, 404, "Profile not found", f"No one here goes by “{username}”.")
     context = {
-        "profile": service.public_view(user, viewer),
+        "profile": await service.public_profile(db, user, viewer),
         "is_own": viewer is not None and viewer.id == user.id,
     }
     return render(request, "accounts/profile.html", context)

@@ -61,5 +61,7 @@ async def update_profile(
     responses=problem_responses(Unauthorized, NotFound),
 )
 async def get_profile(username: str, db: DbSession, viewer: OptionalUser) -> PublicProfileRead:
-    """Email only when the user shows it; a private profile shows only name and avatar."""
-    return service.public_view(await service.access_by_username(db, username), viewer)
+    """Email only when the user shows it; a private profile shows only name and avatar.
+    Follower and following counts where the full profile shows; `isFollowing` / `followsYou`
+    for a signed-in viewer."""
+    return await service.public_profile(db, await service.access_by_username(db, username), viewer)

@@ -145,6 +145,12 @@ class PublicProfileRead(Schema):
     timezone: str | None = None
     social_links: dict[str, str] | None = None
     accent_color: str | None = None
+    # The follow graph: counts where the full profile is visible; the signed-in viewer's
+    # relation to the user (absent on their own profile).
+    follower_count: int | None = None
+    following_count: int | None = None
+    is_following: bool | None = None
+    follows_you: bool | None = None
 
 
 class ProfileUpdate(InputSchema):

@@ -16,6 +16,7 @@ from sparkle.admin import service as admin_service
 from sparkle.core import events
 from sparkle.core.db import utcnow
 from sparkle.core.errors import Conflict
+from sparkle.social import service as social_service
 
 
 async def create(
@@ -89,10 +90,19 @@ def to_read(user: User) -> UserRead:
     )
 
 
+def _privileged(user: User, viewer: User | None) -> bool:
+    return viewer is not None and (viewer.id == user.id or viewer.role == Role.ADMIN)
+
+
+def profile_visible(user: User, viewer: User | None) -> bool:
+    """Whether `viewer` sees more of `user` than username, display name and avatar."""
+    return user.profile.is_public or _privileged(user, viewer)
+
+
 def public_view(user: User, viewer: User | None) -> PublicProfileRead:
     """A private profile shows only username, display name and avatar to others."""
     p = user.profile
-    privileged = viewer is not None and (viewer.id == user.id or viewer.role == Role.ADMIN)
+    privileged = _privileged(user, viewer)
     base = PublicProfileRead(
         id=user.id,
         username=user.username,
@@ -117,6 +127,23 @@ def public_view(user: User, viewer: User | None) -> PublicProfileRead:
             "accent_color": p.accent_color,
         }
     )
+
+
+async def public_profile(
+    session: AsyncSession, user: User, viewer: User | None
+) -> PublicProfileRead:
+    """`public_view` plus the follow graph: counts where the full profile is visible, and
+    whether the viewer and the user follow each other."""
+    extra: dict[str, object] = {}
+    if profile_visible(user, viewer):
+        extra["follower_count"], extra["following_count"] = (
+            await social_service.counts(session, [user.id])
+        )[user.id]
+    if viewer is not None and viewer.id != user.id:
+        extra["is_following"], extra["follows_you"] = await social_service.relation(
+            session, viewer.id, user.id
+        )
+    return public_view(user, viewer).model_copy(update=extra)
 
 
 async def access_for_profile_edit(session: AsyncSession, actor: User, user_id: uuid.UUID) -> User:

@@ -1,0 +1,12 @@
+from sparkle.core.errors import Forbidden, ValidationFailed
+
+
+class SelfFollow(ValidationFailed):
+    code, title = "self_follow", "You cannot follow yourself"
+
+    def __init__(self) -> None:
+        super().__init__(fields={"user_id": "You cannot follow yourself"})
+
+
+class FollowsHidden(Forbidden):
+    code, title = "profile_private", "This profile is private"
