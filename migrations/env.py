@@ -11,6 +11,7 @@ import sparkle.models  # noqa: F401  (registers every table)
 from sparkle.core.config import get_settings
 from sparkle.core.db import create_engine
 from sparkle.core.db.base import Base
+from sparkle.search.schema import include_name
 
 target_metadata = Base.metadata
 
@@ -25,6 +26,8 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # Search objects (FTS5 tables, the tsvector column, GIN indexes) are not in the models.
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import sparkle.models  # noqa: F401  (registers every table)
 from sparkle.accounts.models import User
 from sparkle.core.db import Base, create_engine
+from sparkle.search.schema import include_name
 from tests.fixtures.database import (
     drop_postgres_database,
     fresh_postgres_database,
@@ -60,7 +61,9 @@ async def pending_diffs(engine: AsyncEngine) -> list[Any]:
     """What `alembic check` would report: autogenerate's diff between database and models."""
 
     def compare(sync_conn) -> list[Any]:  # type: ignore[no-untyped-def]
-        ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+        # The same name filter as migrations/env.py: search objects are not in the models.
+        opts = {"compare_type": True, "include_name": include_name}
+        ctx = MigrationContext.configure(sync_conn, opts=opts)
         with warnings.catch_warnings():
             # Alembic cannot compare expression indexes (lower(email)); it warns and skips them.
             warnings.filterwarnings("ignore", message=".*expression-based index.*")
