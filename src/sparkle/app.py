@@ -28,6 +28,13 @@ TAGS = [
     {"name": "auth", "description": "Registration, sign-in, tokens, sessions, email verification, passwords, 2FA."},
     {"name": "users", "description": "Public profiles and profile editing."},
     {"name": "admin", "description": "Administration (ADMIN role)."},
+    {"name": "posts", "description": "Rich posts: writing, publishing, revisions, views and shares."},
+    {"name": "categories", "description": "The category tree (managed by admins)."},
+    {"name": "tags", "description": "Tags: popular, by name or recent."},
+    {"name": "social", "description": "Follows: follow and unfollow users, followers and following lists."},
+    {"name": "comments", "description": "Threaded comments on posts: trees, replies, edits, soft deletion."},
+    {"name": "reactions", "description": "Reactions (LIKE, LOVE, LAUGH, WOW, SAD, ANGRY) on posts and comments."},
+    {"name": "search", "description": "Full-text search of posts; users and tags by name, typo-tolerant."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from alembic.script import ScriptDirectory
 from click.testing import Result
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -31,6 +32,7 @@ from sparkle.core.config import Settings
 from sparkle.core.db import session_scope
 from sparkle.core.deps import ClientInfo
 from tests.fixtures.database import (
+    alembic_config,
     drop_postgres_database,
     fresh_postgres_database,
     postgres_admin_url,
@@ -38,6 +40,9 @@ from tests.fixtures.database import (
     worker_id,
 )
 from tests.fixtures.smtp import SmtpServer, free_port, smtp_server  # noqa: F401
+
+SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))
+HEAD = SCRIPTS.get_current_head()
 
 T = TypeVar("T")
 Env = dict[str, str | None]
@@ -141,7 +146,7 @@ class TestMigrate:
         assert "Migrated from none" in up.output
 
         current = sparkle("migrate", "current")
-        assert "current: 0001" in current.output
+        assert f"current: {HEAD}" in current.output
         assert "up to date" in current.output
 
         again = sparkle("migrate", "up")
@@ -149,7 +154,11 @@ class TestMigrate:
 
         down = sparkle("migrate", "down", "-1")
         assert down.exit_code == 0, down.output
-        assert "to none (empty database)" in down.output
+        previous = SCRIPTS.get_revision(HEAD).down_revision
+        assert f"current: {previous}" in sparkle("migrate", "current").output
+        base = sparkle("migrate", "down", "base")
+        assert base.exit_code == 0, base.output
+        assert "to none (empty database)" in base.output
         assert "current: none" in sparkle("migrate", "current").output
 
     def test_down_below_base_is_a_clear_error(self, sparkle: Invoke) -> None:
@@ -346,7 +355,7 @@ class TestCheck:
     def test_passes_on_a_good_setup(self, sparkle: Invoke, migrated: None) -> None:
         result = sparkle("check")
         assert result.exit_code == 0, result.output
-        assert "SELECT 1, revision 0001 (head)" in result.output
+        assert f"SELECT 1, revision {HEAD} (head)" in result.output
         assert "REDIS_URL not set" in result.output
         assert "writable" in result.output
         assert "All components are reachable" in result.output
