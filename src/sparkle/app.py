@@ -19,7 +19,8 @@ from sparkle.core.config import Settings, get_settings
 from sparkle.core.docs import router as docs_router
 from sparkle.core.handlers import install as install_handlers
 from sparkle.core.health import router as health_router
-from sparkle.core.middleware import Metrics, ObservabilityMiddleware
+from sparkle.core.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
+from sparkle.feed import jobs as feed_jobs
 from sparkle.web.errors import install as install_page_errors
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -34,6 +35,7 @@ TAGS = [
     {"name": "social", "description": "Follows: follow and unfollow users, followers and following lists."},
     {"name": "comments", "description": "Threaded comments on posts: trees, replies, edits, soft deletion."},
     {"name": "reactions", "description": "Reactions (LIKE, LOVE, LAUGH, WOW, SAD, ANGRY) on posts and comments."},
+    {"name": "feed", "description": "Home feeds: latest, popular, trending and following."},
     {"name": "search", "description": "Full-text search of posts; users and tags by name, typo-tolerant."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
@@ -54,9 +56,13 @@ def create_app(settings: Settings | None = None, rt: runtime.Runtime | None = No
             app.state.runtime = runtime.build(settings)
             jobs.configure(inline=False)
         runtime.install(app.state.runtime)
+        # Tests pass their own runtime and run the trending job themselves.
+        ticker = feed_jobs.start_ticker() if own else None
         try:
             yield
         finally:
+            if ticker is not None:
+                await feed_jobs.stop_ticker(ticker)
             await jobs.runner.drain()
             if own:
                 await app.state.runtime.close()
@@ -79,6 +85,7 @@ def create_app(settings: Settings | None = None, rt: runtime.Runtime | None = No
 
     install_handlers(app)
     install_page_errors(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, hsts=settings.is_production)
     if settings.cors_origins:
         app.add_middleware(

@@ -93,3 +93,25 @@ class TestMalformedBodies:
         )
         body = assert_problem(resp, 400)
         assert body["errors"][0]["field"] == "isPublic"
+
+
+async def test_oversized_body_is_refused_before_parsing(client) -> None:  # type: ignore[no-untyped-def]
+    body = b'{"email": "' + b"a" * 2_000_000 + b'"}'
+    response = await client.post(
+        "/api/auth/login", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "payload_too_large"
+
+
+async def test_oversized_streamed_body_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    async def chunks():  # no Content-Length: the body arrives in pieces
+        for _ in range(40):
+            yield b"x" * 65536
+
+    response = await client.post(
+        "/api/auth/login", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(15, validation_alias="ACCESS_TOKEN_MINUTES", ge=1)
     refresh_token_days: int = Field(7, validation_alias="REFRESH_TOKEN_DAYS", ge=1)
     account_deletion_grace_days: int = Field(30, validation_alias="ACCOUNT_DELETION_GRACE_DAYS")
+    # Request bodies larger than this are refused with 413 before they are parsed; upload
+    # routes set their own, larger limits.
+    max_body_bytes: int = Field(1_048_576, validation_alias="MAX_BODY_BYTES", ge=1024)
     rate_limits_enabled: bool = Field(True, validation_alias="SPARKLE_RATE_LIMITS")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(True, validation_alias="LOG_JSON")

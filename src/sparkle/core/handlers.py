@@ -60,12 +60,13 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
         title = titles.get(exc.status_code, str(exc.detail))
+        code = {413: "payload_too_large"}.get(exc.status_code, f"http_{exc.status_code}")
         body = {
-            "type": f"https://sparkle.local/problems/http_{exc.status_code}",
+            "type": f"https://sparkle.local/problems/{code}",
             "title": title,
             "status": exc.status_code,
             "detail": str(exc.detail) if exc.detail else title,
-            "code": f"http_{exc.status_code}",
+            "code": code,
             "instance": request.url.path,
         }
         return problem(exc.status_code, body, getattr(exc, "headers", None))

@@ -5,6 +5,7 @@ Written as plain ASGI (not BaseHTTPMiddleware) so it adds no task or copy per re
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -12,6 +13,7 @@ import uuid
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("sparkle.http")
@@ -97,6 +99,62 @@ class ObservabilityMiddleware:
                     status=status,
                     duration_ms=round(elapsed * 1000, 2),
                 )
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over the limit with a problem+json 413: a declared Content-Length
+    before anything is read, a streamed body as soon as it crosses the limit."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            await _problem_413(scope, send, self.max_bytes)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised inside the endpoint's body read, so the problem handlers answer.
+                    raise HTTPException(413, f"The request body is larger than {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+async def _problem_413(scope: Scope, send: Send, max_bytes: int) -> None:
+    body = json.dumps(
+        {
+            "type": "https://sparkle.local/problems/payload_too_large",
+            "title": "Payload too large",
+            "status": 413,
+            "detail": f"The request body is larger than {max_bytes} bytes",
+            "code": "payload_too_large",
+            "instance": scope["path"],
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
