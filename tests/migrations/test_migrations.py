@@ -3,7 +3,6 @@ and keep usernames and e-mails unique regardless of case."""
 
 from __future__ import annotations
 
-import uuid
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,12 +20,8 @@ from sparkle.accounts.models import User
 from sparkle.core.db import Base, create_engine
 from sparkle.search.schema import include_name
 from tests.fixtures.database import (
-    drop_postgres_database,
-    fresh_postgres_database,
-    postgres_admin_url,
+    empty_database,
     run_alembic,
-    skip_or_fail,
-    worker_id,
 )
 
 TABLES = set(Base.metadata.tables)
@@ -35,14 +30,8 @@ TABLES = set(Base.metadata.tables)
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """An empty database of its own for each test."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
-        return
-    if not postgres_admin_url():
-        skip_or_fail("PostgreSQL (SPARKLE_TEST_POSTGRES_URL)")
-    name = f"sparkle_migrations_{worker_id()}_{uuid.uuid4().hex[:8]}"
-    yield await fresh_postgres_database(name)
-    await drop_postgres_database(name)
+    async for url in empty_database(request.param, tmp_path, "migrations"):
+        yield url
 
 
 @pytest.fixture

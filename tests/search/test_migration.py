@@ -19,25 +19,15 @@ from sparkle.posts.models import Post, Tag
 from sparkle.search import schema, service
 from sparkle.search.schemas import SearchType
 from tests.fixtures.database import (
-    drop_postgres_database,
-    fresh_postgres_database,
-    postgres_admin_url,
+    empty_database,
     run_alembic,
-    skip_or_fail,
-    worker_id,
 )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'search.db'}"
-        return
-    if not postgres_admin_url():
-        skip_or_fail("PostgreSQL (SPARKLE_TEST_POSTGRES_URL)")
-    name = f"sparkle_search_{worker_id()}_{uuid.uuid4().hex[:8]}"
-    yield await fresh_postgres_database(name)
-    await drop_postgres_database(name)
+    async for url in empty_database(request.param, tmp_path, "search"):
+        yield url
 
 
 @pytest.fixture

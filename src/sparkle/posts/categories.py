@@ -52,12 +52,12 @@ def descendants(categories: list[Category], root: uuid.UUID) -> set[uuid.UUID]:
     children: dict[uuid.UUID | None, list[uuid.UUID]] = defaultdict(list)
     for c in categories:
         children[c.parent_id].append(c.id)
-    found, todo = {root}, [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
+    found, pending = {root}, [root]
+    while pending:
+        for child in children.get(pending.pop(), []):
             if child not in found:
                 found.add(child)
-                todo.append(child)
+                pending.append(child)
     return found
 
 
