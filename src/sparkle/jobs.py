@@ -2,3 +2,4 @@
 
 import sparkle.accounts.jobs  # noqa: F401
 import sparkle.email.jobs  # noqa: F401
+import sparkle.feed.jobs  # noqa: F401

@@ -14,7 +14,7 @@ import structlog
 class _Tee:
     """A text stream writing each log line to several streams."""
 
-    def __init__(self, *streams: TextIO) -> None:
+    def __init__(self, *streams: TextIO | _Stderr) -> None:
         self.streams = streams
 
     def write(self, text: str) -> None:
@@ -24,6 +24,17 @@ class _Tee:
     def flush(self) -> None:
         for stream in self.streams:
             stream.flush()
+
+
+class _Stderr:
+    """Whatever `sys.stderr` is at the time of each write: test runners swap and close it
+    between tests, and a logger bound to a closed stream would raise."""
+
+    def write(self, text: str) -> None:
+        sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 _log_files: dict[Path, TextIO] = {}
@@ -48,13 +59,13 @@ def configure(level: str = "INFO", *, json: bool = True, log_file: Path | None =
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
 
 
-def _output(log_file: Path | None) -> TextIO | _Tee:
+def _output(log_file: Path | None) -> _Stderr | _Tee:
     if log_file is None:
-        return sys.stderr
+        return _Stderr()
     path = log_file.resolve()
     if path not in _log_files:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Line-buffered append: several worker processes may share the file. Kept open for the
         # life of the process, since loggers cached before a reconfiguration still write to it.
         _log_files[path] = path.open("a", encoding="utf-8", buffering=1)
-    return _Tee(sys.stderr, _log_files[path])
+    return _Tee(_Stderr(), _log_files[path])
