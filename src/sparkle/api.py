@@ -6,6 +6,7 @@ from sparkle.accounts.router import router as accounts_router
 from sparkle.admin.router import router as admin_router
 from sparkle.auth.router import router as auth_router
 from sparkle.comments.router import router as comments_router
+from sparkle.feed.router import router as feed_router
 from sparkle.posts.router import router as posts_router
 from sparkle.reactions.router import router as reactions_router
 from sparkle.search.router import router as search_router
@@ -20,3 +21,4 @@ router.include_router(social_router)
 router.include_router(comments_router)
 router.include_router(reactions_router)
 router.include_router(search_router)
+router.include_router(feed_router)
