@@ -1,5 +1,6 @@
-// Builds the browser assets into src/sparkle/web/static/dist: our bundle and stylesheet, plus
-// the API documentation bundles copied from their npm packages, so nothing loads from a CDN.
+// Builds the browser assets into src/sparkle/web/static/dist: our bundles (the pages' and the
+// post editor's) and stylesheet, plus the API documentation bundles copied from their npm
+// packages, so nothing loads from a CDN.
 import { build } from "esbuild";
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -24,7 +25,7 @@ await rm(dist, { recursive: true, force: true });
 await mkdir(dist, { recursive: true });
 
 await build({
-  entryPoints: { app: join(here, "src", "app.js") },
+  entryPoints: { app: join(here, "src", "app.js"), editor: join(here, "src", "editor.js") },
   outdir: dist,
   bundle: true,
   format: "iife",

@@ -7,6 +7,8 @@ from sparkle.admin.pages import router as admin_pages
 from sparkle.auth.pages import router as auth_pages
 from sparkle.auth.security_pages import router as security_pages
 from sparkle.email.pages import router as email_pages
+from sparkle.posts.pages import router as posts_pages
+from sparkle.search.pages import router as search_pages
 from sparkle.social.pages import router as social_pages
 
 router = APIRouter(include_in_schema=False)
@@ -16,3 +18,5 @@ router.include_router(security_pages)
 router.include_router(accounts_pages)
 router.include_router(admin_pages)
 router.include_router(social_pages)
+router.include_router(posts_pages)
+router.include_router(search_pages)

@@ -16,6 +16,7 @@ FRONTEND = ROOT / "frontend"
 DIST = ROOT / "src" / "sparkle" / "web" / "static" / "dist"
 REQUIRED = (
     "app.js",
+    "editor.js",
     "app.css",
     "swagger-ui/swagger-ui.css",
     "swagger-ui/swagger-ui-bundle.js",

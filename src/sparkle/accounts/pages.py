@@ -1,4 +1,4 @@
-"""Home page, public profiles at `/u/{username}` and the profile settings page; profile edits
+"""Public profiles at `/u/{username}` and the profile settings page; profile edits
 go through `accounts.service.update_profile`, exactly like `PATCH /api/users/me/profile`."""
 
 from __future__ import annotations
@@ -109,11 +109,6 @@ def _profile_form(
     }
     template = "accounts/_profile_form.html" if is_htmx(request) else "accounts/profile_edit.html"
     return render(request, template, context, status, headers=headers)
-
-
-@router.get("/")
-async def home(request: Request) -> Response:
-    return render(request, "accounts/home.html")
 
 
 @router.get("/u/{username}")

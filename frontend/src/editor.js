@@ -1,0 +1,207 @@
+// The post editor: Tiptap with the toolbar of the editor page, writing its JSON document into
+// the form's hidden `content` field, and the tag field turned into chips. The server checks the
+// document against its allow-list; the extensions here produce only what it accepts.
+import { Editor } from "@tiptap/core";
+import Highlight from "@tiptap/extension-highlight";
+import Image from "@tiptap/extension-image";
+import Link from "@tiptap/extension-link";
+import { Placeholder } from "@tiptap/extension-placeholder";
+import StarterKit from "@tiptap/starter-kit";
+
+const SAFE_LINK = /^(https?:\/\/|mailto:)/i;
+const SAFE_IMAGE = /^(https:\/\/|\/media\/)/i;
+
+const COMMANDS = {
+  bold: { run: (c) => c.toggleBold(), active: (e) => e.isActive("bold") },
+  italic: { run: (c) => c.toggleItalic(), active: (e) => e.isActive("italic") },
+  strike: { run: (c) => c.toggleStrike(), active: (e) => e.isActive("strike") },
+  code: { run: (c) => c.toggleCode(), active: (e) => e.isActive("code") },
+  h1: { run: (c) => c.toggleHeading({ level: 1 }), active: (e) => e.isActive("heading", { level: 1 }) },
+  h2: { run: (c) => c.toggleHeading({ level: 2 }), active: (e) => e.isActive("heading", { level: 2 }) },
+  bulletList: { run: (c) => c.toggleBulletList(), active: (e) => e.isActive("bulletList") },
+  orderedList: { run: (c) => c.toggleOrderedList(), active: (e) => e.isActive("orderedList") },
+  blockquote: { run: (c) => c.toggleBlockquote(), active: (e) => e.isActive("blockquote") },
+  highlight: { run: (c) => c.toggleHighlight(), active: (e) => e.isActive("highlight") },
+  undo: { run: (c) => c.undo(), enabled: (e) => e.can().undo() },
+  redo: { run: (c) => c.redo(), enabled: (e) => e.can().redo() },
+  link: { run: null, active: (e) => e.isActive("link") },
+  image: { run: null },
+};
+
+function readDocument(field) {
+  try {
+    const doc = JSON.parse(field.value);
+    if (doc && doc.type === "doc") return doc;
+  } catch {
+    // An unreadable value starts an empty document; the server would refuse it anyway.
+  }
+  return { type: "doc", content: [{ type: "paragraph" }] };
+}
+
+function askLink(editor) {
+  const current = editor.getAttributes("link").href || "";
+  const url = window.prompt("Link address (https://…, or empty to remove the link)", current);
+  if (url === null) return;
+  const chain = editor.chain().focus().extendMarkRange("link");
+  if (url.trim() === "") {
+    chain.unsetLink().run();
+  } else if (SAFE_LINK.test(url.trim())) {
+    chain.setLink({ href: url.trim() }).run();
+  } else {
+    window.alert("Links must start with https://, http:// or mailto:");
+  }
+}
+
+function askImage(editor) {
+  const url = window.prompt("Image address (https://…)");
+  if (!url) return;
+  if (!SAFE_IMAGE.test(url.trim())) {
+    window.alert("Images must be https:// addresses");
+    return;
+  }
+  const alt = window.prompt("Describe the image for people who cannot see it", "") || null;
+  editor.chain().focus().setImage({ src: url.trim(), alt }).run();
+}
+
+function syncToolbar(editor, toolbar) {
+  for (const button of toolbar.querySelectorAll("[data-cmd]")) {
+    const command = COMMANDS[button.dataset.cmd];
+    if (!command) continue;
+    if (command.active) button.setAttribute("aria-pressed", String(command.active(editor)));
+    if (command.enabled) button.disabled = !command.enabled(editor);
+  }
+}
+
+function mountEditor(form) {
+  const mount = form.querySelector("[data-editor-mount]");
+  const field = form.querySelector("[data-editor-content]");
+  const toolbar = form.querySelector("[data-editor-toolbar]");
+  if (!mount || !field) return;
+
+  const editor = new Editor({
+    element: mount,
+    content: readDocument(field),
+    injectCSS: false,
+    extensions: [
+      // The server allows headings 1–3 and no underline; links come from Link below.
+      StarterKit.configure({ heading: { levels: [1, 2, 3] }, link: false, underline: false }),
+      Link.configure({
+        openOnClick: false,
+        autolink: true,
+        defaultProtocol: "https",
+        protocols: ["http", "https", "mailto"],
+        isAllowedUri: (url) => SAFE_LINK.test(url),
+      }),
+      Image.configure({ inline: false }),
+      Highlight,
+      Placeholder.configure({ placeholder: mount.dataset.placeholder || "" }),
+    ],
+    editorProps: {
+      attributes: {
+        role: "textbox",
+        "aria-multiline": "true",
+        "aria-label": "Post content",
+        "data-testid": "editor",
+      },
+    },
+  });
+
+  const write = () => {
+    field.value = JSON.stringify(editor.getJSON());
+  };
+  editor.on("update", write);
+  form.addEventListener("submit", write);
+
+  if (toolbar) {
+    toolbar.hidden = false;
+    toolbar.addEventListener("click", (event) => {
+      const button = event.target instanceof Element ? event.target.closest("[data-cmd]") : null;
+      if (!button) return;
+      const name = button.dataset.cmd;
+      if (name === "link") askLink(editor);
+      else if (name === "image") askImage(editor);
+      else if (COMMANDS[name]) COMMANDS[name].run(editor.chain().focus()).run();
+    });
+    editor.on("transaction", () => syncToolbar(editor, toolbar));
+    syncToolbar(editor, toolbar);
+  }
+}
+
+// Tags: the plain comma-separated field becomes chips and a text box; the field keeps the
+// comma-separated value the server reads, so the form posts the same thing either way.
+function mountTags(field) {
+  const max = Number(field.dataset.maxTags) || 5;
+  const box = document.createElement("div");
+  box.className = "tag-editor";
+  const list = document.createElement("ul");
+  list.className = "tag-chips";
+  list.setAttribute("aria-label", "Chosen tags");
+  const input = document.createElement("input");
+  input.type = "text";
+  input.id = field.id;
+  input.className = "tag-entry";
+  input.autocomplete = "off";
+  input.maxLength = 30;
+  for (const attr of ["aria-describedby", "aria-invalid"]) {
+    if (field.hasAttribute(attr)) input.setAttribute(attr, field.getAttribute(attr));
+  }
+  field.removeAttribute("id");
+  field.type = "hidden";
+  box.append(list, input);
+  field.after(box);
+
+  let tags = field.value.split(",").map((t) => t.trim()).filter(Boolean);
+
+  const render = () => {
+    list.replaceChildren(
+      ...tags.map((tag, index) => {
+        const chip = document.createElement("li");
+        chip.className = "tag-chip";
+        chip.dataset.testid = "tag-chip";
+        chip.append(`#${tag}`);
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.setAttribute("aria-label", `Remove tag ${tag}`);
+        remove.textContent = "\u00d7";
+        remove.addEventListener("click", () => {
+          tags.splice(index, 1);
+          render();
+          input.focus();
+        });
+        chip.append(remove);
+        return chip;
+      }),
+    );
+    field.value = tags.join(", ");
+    const full = tags.length >= max;
+    input.disabled = full;
+    input.placeholder = full ? `${max} tags: that's the limit` : "Add a tag…";
+  };
+
+  const add = () => {
+    const tag = input.value.replace(/,/g, " ").trim().toLowerCase();
+    input.value = "";
+    if (tag && !tags.includes(tag) && tags.length < max) tags.push(tag);
+    render();
+  };
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === ",") {
+      // Enter adds a tag; it must not submit the form.
+      event.preventDefault();
+      add();
+    } else if (event.key === "Backspace" && input.value === "" && tags.length) {
+      tags.pop();
+      render();
+    }
+  });
+  input.addEventListener("blur", () => {
+    if (input.value.trim()) add();
+  });
+  render();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("[data-post-editor]")) mountEditor(form);
+  for (const field of document.querySelectorAll("[data-tag-input]")) mountTags(field);
+});

@@ -1,0 +1,569 @@
+"""Pages for reading and writing posts: the home feed with its tabs, the post page with its
+reaction bar and threaded comments, the editor, my drafts, tag and category pages. Every
+change goes through the same services as the JSON API."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sparkle.accounts import service as accounts_service
+from sparkle.accounts.models import User
+from sparkle.auth.deps import OptionalPrincipal, check_csrf
+from sparkle.comments import service as comments_service
+from sparkle.comments.schemas import CommentCreate, CommentUpdate
+from sparkle.core import events
+from sparkle.core.deps import Client, DbSession, RuntimeDep, SettingsDep
+from sparkle.core.errors import NotFound, SparkleError, Unauthorized, ValidationFailed
+from sparkle.feed import service as feed_service
+from sparkle.posts import categories, tags
+from sparkle.posts import service as posts_service
+from sparkle.posts.models import PostStatus
+from sparkle.posts.router import ANON_COOKIE
+from sparkle.posts.schemas import PostCreate, PostPage, PostRead, PostUpdate
+from sparkle.reactions import service as reactions_service
+from sparkle.reactions.models import ReactionType
+from sparkle.web.rendering import (
+    field_errors,
+    form_data,
+    get_viewer,
+    is_htmx,
+    redirect,
+    render,
+    render_error,
+    signin_redirect,
+)
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
+CSRF = [Depends(check_csrf)]
+PAGE_SIZE = 20
+COMMENTS_PAGE = 50
+REACTIONS = [
+    ("LIKE", "👍", "Like"),
+    ("LOVE", "❤️", "Love"),
+    ("LAUGH", "😂", "Laugh"),
+    ("WOW", "😮", "Wow"),
+    ("SAD", "😢", "Sad"),
+    ("ANGRY", "😠", "Angry"),
+]
+TAB_LABELS = {"latest": "Latest", "popular": "Popular", "trending": "Trending"}
+TAB_LABELS["following"] = "Following"
+# Form fields of the editor, by the API field names the services report errors under.
+EDITOR_FIELDS = {"coverImage": "cover_image", "categoryId": "category_id"}
+EMPTY_DOC = {"type": "doc", "content": [{"type": "paragraph"}]}
+
+T = TypeVar("T")
+
+
+def _user(principal: Any) -> User | None:
+    return principal.user if principal else None
+
+
+async def _attempt(db: AsyncSession, call: Awaitable[T]) -> T:
+    """Run a service call in a savepoint: a refused change leaves nothing behind, and the
+    page can still answer (and commit nothing else) in the same request."""
+    try:
+        async with db.begin_nested():
+            return await call
+    except SparkleError:
+        events.discard(db)
+        raise
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def _more_url(path: str, params: dict[str, str], cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    return f"{path}?{urlencode({**params, 'cursor': cursor})}"
+
+
+async def _post_list(
+    request: Request,
+    load: Awaitable[PostPage],
+    template: str,
+    params: dict[str, str],
+    **context: Any,
+) -> Response:
+    """A page of post cards; an HTMX request for a further page gets only the next cards and
+    the sentinel that loads the page after them (infinite scroll)."""
+    try:
+        page = await load
+    except ValidationFailed as exc:
+        return render_error(request, 400, "This page does not exist", exc.detail)
+    context.update(posts=page.items, more_url=_more_url(request.url.path, params, page.next_cursor))
+    if is_htmx(request) and request.query_params.get("cursor"):
+        return render(request, "posts/_cards.html", context)
+    return render(request, template, context)
+
+
+async def _feed(
+    request: Request, db: DbSession, principal: OptionalPrincipal, tab: str, *, home: bool
+) -> Response:
+    user = _user(principal)
+    tab = tab if tab in TAB_LABELS else "latest"
+    context: dict[str, Any] = {"tab": tab, "tabs": TAB_LABELS, "home": home}
+    if tab == "following" and user is None:
+        return render(request, "posts/feed.html", {**context, "posts": [], "needs_signin": True})
+    cursor = request.query_params.get("cursor")
+    load = feed_service.page(db, user, tab, cursor=cursor, limit=PAGE_SIZE)
+    return await _post_list(request, load, "posts/feed.html", {"tab": tab}, **context)
+
+
+@router.get("/")
+async def home(request: Request, db: DbSession, principal: OptionalPrincipal) -> Response:
+    """The feed for a signed-in member; the welcome page for everyone else."""
+    if principal is None:
+        return render(request, "accounts/home.html")
+    return await _feed(request, db, principal, request.query_params.get("tab", ""), home=True)
+
+
+@router.get("/feed")
+async def feed(request: Request, db: DbSession, principal: OptionalPrincipal) -> Response:
+    return await _feed(request, db, principal, request.query_params.get("tab", ""), home=False)
+
+
+@router.get("/me/drafts")
+async def drafts(request: Request, db: DbSession, principal: OptionalPrincipal) -> Response:
+    user = _user(principal)
+    if user is None:
+        return signin_redirect(request)
+    load = posts_service.list_posts(
+        db,
+        user,
+        author_id=user.id,
+        status=PostStatus.DRAFT.value,
+        cursor=request.query_params.get("cursor"),
+        limit=PAGE_SIZE,
+    )
+    return await _post_list(request, load, "posts/drafts.html", {})
+
+
+@router.get("/t/{slug}")
+async def tag_page(
+    request: Request, slug: str, db: DbSession, principal: OptionalPrincipal
+) -> Response:
+    try:
+        tag = await tags.access_by_slug(db, slug)
+    except NotFound:
+        return render_error(request, 404, "Tag not found", f"No post is tagged “{slug}”.")
+    load = posts_service.list_posts(
+        db, _user(principal), tag=tag.slug, cursor=request.query_params.get("cursor")
+    )
+    return await _post_list(request, load, "posts/tag.html", {}, tag=tag)
+
+
+@router.get("/c/{slug}")
+async def category_page(
+    request: Request, slug: str, db: DbSession, principal: OptionalPrincipal
+) -> Response:
+    try:
+        category = await categories.access_by_slug(db, slug)
+    except NotFound:
+        return render_error(request, 404, "Category not found", f"No category is called “{slug}”.")
+    load = posts_service.list_posts(
+        db, _user(principal), category=str(category.id), cursor=request.query_params.get("cursor")
+    )
+    return await _post_list(request, load, "posts/category.html", {}, category=category)
+
+
+# --- the post page --------------------------------------------------------------------------
+
+
+@router.post("/posts/{post_id}/view", dependencies=CSRF)
+async def count_view(
+    request: Request,
+    post_id: uuid.UUID,
+    db: DbSession,
+    client: Client,
+    principal: OptionalPrincipal,
+) -> Response:
+    """Sent by the post page once it has loaded: one view per viewer per day, counted exactly
+    as `POST /api/posts/{id}/view` counts them."""
+    user = _user(principal)
+    settings = request.app.state.runtime.settings
+    cookie = request.cookies.get(ANON_COOKIE)
+    token = posts_service.anonymous_token(
+        settings.secret_key.get_secret_value(), cookie, client.ip, client.user_agent
+    )
+    try:
+        await posts_service.record_view(db, user, post_id, posts_service.viewer_key(user, token))
+    except NotFound:
+        return Response(status_code=404)
+    response = Response(status_code=204)
+    if user is None and cookie != token:
+        response.set_cookie(
+            ANON_COOKIE,
+            token,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=settings.is_production,
+            path="/",
+        )
+    return response
+
+
+async def _comments_context(
+    db: AsyncSession, user: User | None, post_id: uuid.UUID, cursor: str | None = None
+) -> dict[str, Any]:
+    post = await posts_service.access_readable(db, user, post_id)
+    page = await comments_service.list_for_post(
+        db, user, post.id, cursor=cursor, limit=COMMENTS_PAGE
+    )
+    return {
+        "post_ref": {
+            "id": post.id,
+            "slug": post.slug,
+            "comment_count": post.comment_count,
+            "open": post.status == PostStatus.PUBLISHED,
+        },
+        "comments": page.items,
+        "more_comments": page.next_cursor,
+        "errors": {},
+        "reactions": REACTIONS,
+        "max_depth": comments_service.MAX_DEPTH,
+    }
+
+
+@router.get("/p/{ref}")
+async def post_page(
+    request: Request, ref: str, db: DbSession, principal: OptionalPrincipal
+) -> Response:
+    user = _user(principal)
+    try:
+        post = await posts_service.read_by_ref(db, user, ref)
+    except NotFound:
+        return render_error(request, 404, "Post not found", "It may have been deleted or moved.")
+    if ref != post.slug:
+        return RedirectResponse(f"/p/{post.slug}", status_code=301)
+    author = await accounts_service.get(db, post.author.id)
+    context: dict[str, Any] = {
+        "post": post,
+        "reactions": REACTIONS,
+        "profile": await accounts_service.public_profile(db, author, user) if author else None,
+        "is_own": user is not None and user.id == post.author.id,
+        "may_edit": user is not None
+        and (user.id == post.author.id or posts_service.is_moderator(user)),
+        **await _comments_context(db, user, post.id),
+    }
+    return render(request, "posts/post.html", context)
+
+
+@router.get("/posts/{post_id}/comments")
+async def more_comments(
+    request: Request, post_id: uuid.UUID, db: DbSession, principal: OptionalPrincipal
+) -> Response:
+    """The next page of top-level comments (with their threads), for "More comments"."""
+    try:
+        context = await _comments_context(
+            db, _user(principal), post_id, request.query_params.get("cursor")
+        )
+    except (NotFound, ValidationFailed):
+        return render_error(request, 404, "Comments not found")
+    return render(request, "posts/_comment_page.html", context)
+
+
+@router.post("/posts/{post_id}/reactions/{kind}", dependencies=CSRF)
+async def react(
+    request: Request, post_id: uuid.UUID, kind: str, db: DbSession, principal: OptionalPrincipal
+) -> Response:
+    """Toggle one reaction: the form says whether it adds or removes, so a double click or a
+    replayed request cannot flip it back."""
+    user = _user(principal)
+    if user is None:
+        return redirect(request, f"/signin?next=/p/{post_id}")
+    try:
+        reaction = ReactionType(kind)
+    except ValueError:
+        return render_error(request, 404, "No such reaction")
+    change = reactions_service.unreact
+    if (await form_data(request)).get("action") != "remove":
+        change = reactions_service.react
+    try:
+        summary, _ = await _attempt(db, change(db, user, "post", post_id, reaction))
+    except SparkleError as exc:
+        return render_error(request, exc.status, exc.title, exc.detail)
+    if not is_htmx(request):
+        return redirect(request, f"/p/{post_id}")
+    context = {"post": {"id": post_id, **summary.model_dump()}, "reactions": REACTIONS}
+    return render(request, "posts/_reactions.html", context)
+
+
+async def _comments_changed(
+    request: Request,
+    db: AsyncSession,
+    user: User,
+    post_id: uuid.UUID,
+    change: Awaitable[Any],
+    form: dict[str, str],
+    target: str,
+) -> Response:
+    """Apply a comment change; answer with the refreshed thread, or with it and the error
+    shown under the form (`target`) that was sent, its text kept."""
+    errors: dict[str, str] = {}
+    try:
+        await _attempt(db, change)
+    except (ValidationError, SparkleError) as exc:
+        errors = field_errors(exc) or {"content": str(getattr(exc, "detail", "")) or "Refused"}
+        if isinstance(exc, SparkleError) and exc.status in (401, 403, 404):
+            return render_error(request, exc.status, exc.title, exc.detail)
+    if not is_htmx(request) and not errors:
+        return redirect(request, f"/p/{post_id}#comments")
+    context = await _comments_context(db, user, post_id)
+    context.update(errors=errors, error_target=target, draft=form.get("content", ""))
+    return render(request, "posts/_comments.html", context, 400 if errors else 200)
+
+
+@router.post("/posts/{post_id}/comments", dependencies=CSRF)
+async def add_comment(
+    request: Request,
+    post_id: uuid.UUID,
+    db: DbSession,
+    rt: RuntimeDep,
+    principal: OptionalPrincipal,
+) -> Response:
+    user = _user(principal)
+    if user is None:
+        return redirect(request, f"/signin?next=/p/{post_id}")
+    form = await form_data(request)
+    parent = form.get("parent_id") or None
+    try:
+        data = CommentCreate(content=form.get("content", ""), parent_id=parent)
+    except ValidationError as exc:
+        change: Awaitable[Any] = _raise(exc)
+    else:
+        change = comments_service.create(db, user, post_id, data, limiter=rt.limiter)
+    return await _comments_changed(
+        request, db, user, post_id, change, form, f"reply-{parent}" if parent else "new"
+    )
+
+
+async def _raise(exc: Exception) -> None:
+    raise exc
+
+
+async def _comment_post(db: AsyncSession, user: User, comment_id: uuid.UUID) -> uuid.UUID | None:
+    try:
+        return (await comments_service.read(db, user, comment_id)).post_id
+    except NotFound:
+        return None
+
+
+@router.post("/comments/{comment_id}/edit", dependencies=CSRF)
+async def edit_comment(
+    request: Request, comment_id: uuid.UUID, db: DbSession, principal: OptionalPrincipal
+) -> Response:
+    user = _user(principal)
+    if user is None:
+        return signin_redirect(request)
+    post_id = await _comment_post(db, user, comment_id)
+    if post_id is None:
+        return render_error(request, 404, "Comment not found")
+    form = await form_data(request)
+    try:
+        change: Awaitable[Any] = comments_service.update(
+            db, user, comment_id, CommentUpdate(content=form.get("content", ""))
+        )
+    except ValidationError as exc:
+        change = _raise(exc)
+    return await _comments_changed(request, db, user, post_id, change, form, f"edit-{comment_id}")
+
+
+@router.post("/comments/{comment_id}/delete", dependencies=CSRF)
+async def delete_comment(
+    request: Request, comment_id: uuid.UUID, db: DbSession, principal: OptionalPrincipal
+) -> Response:
+    user = _user(principal)
+    if user is None:
+        return signin_redirect(request)
+    post_id = await _comment_post(db, user, comment_id)
+    if post_id is None:
+        return render_error(request, 404, "Comment not found")
+    change = comments_service.delete(db, user, comment_id)
+    return await _comments_changed(request, db, user, post_id, change, {}, f"edit-{comment_id}")
+
+
+# --- the editor -----------------------------------------------------------------------------
+
+
+def _split_tags(raw: str) -> list[str]:
+    return [t.strip() for t in raw.split(",") if t.strip()]
+
+
+def _values_of(post: PostRead) -> dict[str, Any]:
+    return {
+        "title": post.title,
+        "excerpt": post.excerpt or "",
+        "tags": [t.slug for t in post.tags],
+        "category_id": str(post.category.id) if post.category else "",
+        "cover_image": post.cover_image or "",
+        "content": json.dumps(post.content, separators=(",", ":")),
+    }
+
+
+def _values_from(form: dict[str, str]) -> dict[str, Any]:
+    return {
+        "title": form.get("title", "").strip(),
+        "excerpt": form.get("excerpt", "").strip(),
+        "tags": _split_tags(form.get("tags", "")),
+        "category_id": form.get("category_id", ""),
+        "cover_image": form.get("cover_image", "").strip(),
+        "content": form.get("content", ""),
+    }
+
+
+def _payload(values: dict[str, Any]) -> dict[str, Any]:
+    """The API's fields; the document must be a JSON object (what the editor writes)."""
+    try:
+        document = json.loads(values["content"] or "null")
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise ValidationFailed(fields={"content": "The document could not be read"})
+    return {
+        "title": values["title"],
+        "content": document,
+        "excerpt": values["excerpt"] or None,
+        "cover_image": values["cover_image"] or None,
+        "category_id": values["category_id"] or None,
+        "tags": values["tags"],
+    }
+
+
+def _editor_errors(exc: ValidationError | SparkleError) -> dict[str, str]:
+    """Errors by form field; a refused document node keeps its path, so the writer can find
+    it (`content.content[2].marks[0].attrs.href`)."""
+    if isinstance(exc, ValidationError):
+        return field_errors(exc)
+    errors: dict[str, str] = {}
+    for item in exc.fields:
+        name = item.field.split("[")[0].split(".")[0]
+        if name == "content" and item.field != "content":
+            errors.setdefault("content", f"{item.message} (at {item.field})")
+        else:
+            errors.setdefault(EDITOR_FIELDS.get(name, name), item.message)
+    if not errors:
+        errors["form"] = exc.detail or exc.title
+    return errors
+
+
+async def _editor(
+    request: Request,
+    db: AsyncSession,
+    values: dict[str, Any],
+    *,
+    post: PostRead | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    everything = await categories.all_categories(db)
+    tree = categories.build_tree(everything)
+    options: list[tuple[str, str]] = [("", "No category")]
+
+    def walk(items: list[Any], depth: int) -> None:
+        for c in items:
+            options.append((str(c.id), "\u2003" * depth + c.name))
+            walk(c.children, depth + 1)
+
+    walk(tree, 0)
+    context = {
+        "values": values,
+        "post": post,
+        "errors": errors or {},
+        "category_options": options,
+        "max_tags": tags.MAX_TAGS,
+    }
+    return render(request, "posts/editor.html", context, status)
+
+
+def _status_for(intent: str, current: str | None) -> str | None:
+    if intent == "publish":
+        return PostStatus.PUBLISHED.value
+    if intent == "draft":
+        return PostStatus.DRAFT.value
+    return current
+
+
+@router.get("/write")
+async def write(request: Request, db: DbSession, principal: OptionalPrincipal) -> Response:
+    if principal is None:
+        return signin_redirect(request)
+    values = _values_from({"content": json.dumps(EMPTY_DOC)})
+    return await _editor(request, db, values)
+
+
+@router.post("/write", dependencies=CSRF)
+async def create_post(
+    request: Request, db: DbSession, settings: SettingsDep, principal: OptionalPrincipal
+) -> Response:
+    user = _user(principal)
+    if user is None:
+        return signin_redirect(request)
+    form = await form_data(request)
+    values = _values_from(form)
+    status = _status_for(form.get("intent", "draft"), PostStatus.DRAFT.value)
+    try:
+        data = PostCreate(**_payload(values), status=status)
+        post = await _attempt(
+            db, posts_service.create(db, user, data, media_origin=settings.base_url)
+        )
+    except (ValidationError, SparkleError) as exc:
+        return await _editor(request, db, values, errors=_editor_errors(exc), status=400)
+    published = post.status == PostStatus.PUBLISHED
+    message = "Your post is live ✦" if published else "Draft saved."
+    return redirect(request, f"/p/{post.slug}", message=message)
+
+
+async def _editable(db: AsyncSession, user: User, ref: str) -> PostRead:
+    post = await posts_service.read_by_ref(db, user, ref)
+    await posts_service.access_for_edit(db, user, post.id)
+    return post
+
+
+@router.get("/p/{ref}/edit")
+async def edit_post(
+    request: Request, ref: str, db: DbSession, principal: OptionalPrincipal
+) -> Response:
+    user = _user(principal)
+    if user is None:
+        return signin_redirect(request)
+    try:
+        post = await _editable(db, user, ref)
+    except SparkleError as exc:
+        return render_error(request, exc.status, exc.title, exc.detail)
+    return await _editor(request, db, _values_of(post), post=post)
+
+
+@router.post("/p/{ref}/edit", dependencies=CSRF)
+async def save_post(
+    request: Request, ref: str, db: DbSession, settings: SettingsDep, principal: OptionalPrincipal
+) -> Response:
+    user = _user(principal)
+    if user is None:
+        return signin_redirect(request)
+    try:
+        post = await _editable(db, user, ref)
+    except SparkleError as exc:
+        return render_error(request, exc.status, exc.title, exc.detail)
+    form = await form_data(request)
+    values = _values_from(form)
+    try:
+        data = PostUpdate(**_payload(values), status=_status_for(form.get("intent", "save"), None))
+        post = await _attempt(
+            db, posts_service.update_post(db, user, post.id, data, media_origin=settings.base_url)
+        )
+    except (ValidationError, SparkleError) as exc:
+        if isinstance(exc, Unauthorized | NotFound) or getattr(exc, "status", 400) == 403:
+            return render_error(request, exc.status, exc.title, exc.detail)  # type: ignore[union-attr]
+        return await _editor(request, db, values, post=post, errors=_editor_errors(exc), status=400)
+    return redirect(request, f"/p/{post.slug}", message="Changes saved.")
