@@ -1,14 +1,12 @@
 """The `sparkle` command: serve the platform, run migrations, create administrators, seed demo
-users, and show or check the effective configuration."""
+users and content, and show or check the effective configuration."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
-import random
-import re
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -16,12 +14,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from sparkle.core import demo
 from sparkle.core.config import ConfigError, Settings, get_settings
+from sparkle.core.demo import DEMO_PASSWORD, ContentReport, demo_people
+
+__all__ = ["DEMO_PASSWORD", "app", "demo_people"]
 
 app = typer.Typer(
     name="sparkle",
@@ -47,8 +48,6 @@ def err() -> Console:
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parents[1]
-DEMO_PASSWORD = "stardust-and-glitter-demo"
-DEMO_BATCH = 100
 CHECK_TIMEOUT = 5.0
 
 T = TypeVar("T")
@@ -388,144 +387,48 @@ async def _purge(rt: Any) -> int:
 
 # --- demo data --------------------------------------------------------------------------
 
-PRONOUNS = ["she/her", "he/him", "they/them", "she/they", "he/they", None, None]
-TIMEZONES = [
-    "UTC",
-    "Europe/London",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "Europe/Madrid",
-    "Europe/Stockholm",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Sao_Paulo",
-    "America/Mexico_City",
-    "America/Toronto",
-    "Asia/Tokyo",
-    "Asia/Seoul",
-    "Asia/Singapore",
-    "Asia/Kolkata",
-    "Asia/Manila",
-    "Australia/Sydney",
-    "Pacific/Auckland",
-    "Africa/Lagos",
-    "Africa/Johannesburg",
-]
-INTERESTS = [
-    "fan art",
-    "cosplay",
-    "lo-fi playlists",
-    "speedruns",
-    "synthwave",
-    "stop-motion",
-    "anime",
-    "bullet journaling",
-    "retro games",
-    "photography",
-    "baking",
-    "K-pop",
-    "tabletop RPGs",
-    "watch parties",
-    "pixel art",
-    "video editing",
-    "astronomy",
-    "skateboarding",
-    "poetry",
-]
-
-
-@dataclass
-class DemoPerson:
-    email: str
-    username: str
-    profile: dict[str, Any]
-
-
-def demo_people(count: int, seed: int) -> Iterator[DemoPerson]:
-    """`count` distinct, realistic people; the same seed yields the same people in order."""
-    from faker import Faker
-
-    fake = Faker(["en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "ja_JP", "pt_BR"])
-    fake.seed_instance(seed)
-    rng = random.Random(seed)
-    seen: set[str] = set()
-    while len(seen) < count:
-        locale = fake[rng.choice(fake.locales)]
-        if hasattr(locale, "first_romanized_name"):  # ja_JP: usernames need Latin letters
-            first, last = locale.first_romanized_name(), locale.last_romanized_name()
-        else:
-            first, last = locale.first_name(), locale.last_name()
-        base = (
-            _slug(f"{first}_{last}")
-            if rng.random() < 0.5
-            else _slug(f"{first}{rng.randint(1, 999)}")
-        )
-        if len(base) < 3:
-            base = _slug(f"{fake['en_US'].first_name()}_{last}")
-        username = base[:30]
-        while username.lower() in seen:
-            username = f"{base[:25]}{rng.randint(10, 9999)}"
-        seen.add(username.lower())
-        yield DemoPerson(
-            email=f"{username.lower()}@example.{rng.choice(['com', 'org', 'net'])}",
-            username=username,
-            profile=_demo_profile(fake, locale, rng, username, f"{first} {last}"),
-        )
-
-
-def _slug(value: str) -> str:
-    import unicodedata
-
-    ascii_ = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9_-]", "", ascii_).lower()
-
-
-def _demo_profile(
-    fake: Any, locale: Any, rng: random.Random, username: str, name: str
-) -> dict[str, Any]:
-    likes = rng.sample(INTERESTS, 2)
-    bio = (
-        f"{fake['en_US'].job()} by day, Sparkle fan since {rng.randint(2015, 2025)}. "
-        f"Into {likes[0]} and {likes[1]}."
-    )
-    profile: dict[str, Any] = {
-        "display_name": name[:50],
-        "bio": bio[:500],
-        "location": f"{locale.city()}, {locale.current_country()}"[:100],
-        "pronouns": rng.choice(PRONOUNS),
-        "timezone": rng.choice(TIMEZONES),
-        "accent_color": f"#{rng.randrange(0x1000000):06x}",
-        "theme": rng.choice(["light", "dark", "system"]),
-    }
-    if rng.random() < 0.6:
-        profile["website"] = f"https://{username.lower().replace('_', '-')}.example.com"
-    if rng.random() < 0.5:
-        profile["social_links"] = {"youtube": f"https://www.youtube.com/@{username}"}
-    return profile
-
 
 @app.command("seed-demo")
 def seed_demo(
     users: Annotated[int, typer.Option(min=0, max=100_000, help="How many demo users.")] = 50,
-    posts: Annotated[
-        int, typer.Option(min=0, help="Posts per run (needs the content module).")
+    posts: Annotated[int, typer.Option(min=0, help="Posts to add (by all users).")] = 0,
+    comments: Annotated[
+        int, typer.Option(min=0, help="Threaded comments to add on published posts.")
     ] = 0,
+    reactions: Annotated[
+        int, typer.Option(min=0, help="Reactions to add on posts and comments.")
+    ] = 0,
+    long_thread: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Comments on the newest post (when --comments is at least twice this)."
+        ),
+    ] = 200,
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same people.")
     ] = 2026,
 ) -> None:
-    """Create verified demo users with realistic profiles (existing usernames are skipped)."""
+    """Create verified demo users with realistic profiles (existing usernames are skipped),
+    then add posts, comments and reactions in bulk with exact counters."""
     settings = load_settings()
     prepare_database(settings)
-    created, skipped = run(with_runtime(settings, lambda rt: _seed(rt, users, seed)))
-    out().print(f"Created {created} demo user(s); skipped {skipped} that already existed.")
-    if posts:
-        out().print(
-            f"[yellow]Posts skipped:[/] --posts {posts} needs the content module, which is not "
-            "installed in this version (there is no posts table yet)."
+    created, skipped, report = run(
+        with_runtime(
+            settings,
+            lambda rt: _seed(rt, users, posts, comments, reactions, long_thread, seed),
         )
+    )
+    out().print(f"Created {created} demo user(s); skipped {skipped} that already existed.")
+    if posts or comments or reactions:
+        out().print(
+            f"Added {report.posts} post(s), {report.comments} comment(s) and "
+            f"{report.reactions} reaction(s); {report.categories} new categories and "
+            f"{report.tags} new tags."
+        )
+        if report.long_thread:
+            out().print(f"Long thread: {report.long_thread}")
+        if not (created or skipped or report.posts or report.comments or report.reactions):
+            out().print("[yellow]Nothing to add content to:[/] create users first (--users).")
     if created or skipped:
         out().print(
             f"Every demo user signs in with the password [bold]{DEMO_PASSWORD}[/] "
@@ -533,44 +436,18 @@ def seed_demo(
         )
 
 
-async def _seed(rt: Any, count: int, seed: int) -> tuple[int, int]:
-    from sparkle.accounts import service as accounts_service
-    from sparkle.accounts.schemas import ProfileUpdate
-    from sparkle.core import security
-    from sparkle.core.db import session_scope
-    from sparkle.core.errors import Conflict
-
-    # One argon2 hash for everyone: the demo password is shared and hashing is the slow part.
-    hashed = await asyncio.to_thread(security.hash_password, rt.settings, DEMO_PASSWORD)
-    people = list(demo_people(count, seed))
-    created = skipped = 0
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=out(),
-    ) as progress:
-        task = progress.add_task("Seeding demo users", total=len(people))
-        for start in range(0, len(people), DEMO_BATCH):
-            async with session_scope(rt.sessions) as session:
-                for person in people[start : start + DEMO_BATCH]:
-                    try:
-                        user = await accounts_service.create(
-                            session,
-                            email=person.email,
-                            username=person.username,
-                            hashed_password=hashed,
-                            verified=True,
-                        )
-                    except Conflict:
-                        skipped += 1
-                    else:
-                        update = ProfileUpdate(**person.profile)
-                        await accounts_service.update_profile(session, user, user, update)
-                        created += 1
-                    progress.advance(task)
-    return created, skipped
+async def _seed(
+    rt: Any, users: int, posts: int, comments: int, reactions: int, long_thread: int, seed: int
+) -> tuple[int, int, ContentReport]:
+    with demo.progress_bar(out()) as progress:
+        created, skipped = await demo.seed_users(rt, users, seed, progress)
+        seeder = demo.ContentSeeder(
+            rt.engine, seed=seed, media_origin=rt.settings.base_url, progress=progress
+        )
+        report = await seeder.run(
+            posts=posts, comments=comments, reactions=reactions, long_thread=long_thread
+        )
+    return created, skipped, report
 
 
 # --- config and check -------------------------------------------------------------------

@@ -284,11 +284,6 @@ class TestSeedDemo:
         assert "Created 3 demo user(s); skipped 5" in again.output
         assert len(run_async(users(env))) == 8
 
-    def test_posts_are_skipped_with_a_note(self, sparkle: Invoke, env: Env) -> None:
-        result = sparkle("seed-demo", "--users", "2", "--posts", "10")
-        assert result.exit_code == 0, result.output
-        assert "Posts skipped" in result.output and "content module" in result.output
-
 
 async def profile_of(env: Env, username: str) -> Profile:
     rt = runtime.build(settings_for(env))

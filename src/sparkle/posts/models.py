@@ -7,7 +7,16 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sparkle.core.db import Base, SoftDeleteMixin, TimestampMixin, UUIDPrimaryKey, utcnow
@@ -52,6 +61,13 @@ class Post(UUIDPrimaryKey, TimestampMixin, SoftDeleteMixin, Base):
         Index("ix_posts_status_published_at", "status", "published_at", "id"),
         Index("ix_posts_author_published_at", "author_id", "published_at", "id"),
         Index("ix_posts_category_published_at", "category_id", "published_at", "id"),
+        # The "popular" sort: the same expression as repository.POPULARITY (migration 0004).
+        Index(
+            "ix_posts_status_popularity",
+            "status",
+            text("(reaction_count * 2 + comment_count * 3 + share_count * 2 + view_count / 10)"),
+            "id",
+        ),
         CheckConstraint("sentiment >= -1 AND sentiment <= 1", name="valid_sentiment"),
     )
 
@@ -123,6 +139,24 @@ class Mention(UUIDPrimaryKey, Base):
     __table_args__ = (
         UniqueConstraint("post_id", "comment_id", "mentioned_user_id", name="uq_mentions_target_user"),
         CheckConstraint("post_id IS NOT NULL OR comment_id IS NOT NULL", name="mention_target"),
+        # The constraint above treats NULL comment ids as distinct: these make a user mentioned
+        # at most once per post and once per comment.
+        Index(
+            "uq_mentions_post_user",
+            "post_id",
+            "mentioned_user_id",
+            unique=True,
+            postgresql_where=text("comment_id IS NULL"),
+            sqlite_where=text("comment_id IS NULL"),
+        ),
+        Index(
+            "uq_mentions_comment_user",
+            "comment_id",
+            "mentioned_user_id",
+            unique=True,
+            postgresql_where=text("comment_id IS NOT NULL"),
+            sqlite_where=text("comment_id IS NOT NULL"),
+        ),
     )
 
     mentioned_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sparkle.core.db import Base, UUIDPrimaryKey, utcnow
@@ -30,6 +30,8 @@ class Reaction(UUIDPrimaryKey, Base):
         ),
         UniqueConstraint("post_id", "user_id", "reaction_type", name="uq_reactions_post_user_type"),
         UniqueConstraint("comment_id", "user_id", "reaction_type", name="uq_reactions_comment_user_type"),
+        # Who reacted to a post, newest first (migration 0004).
+        Index("ix_reactions_post_created", "post_id", "created_at", "id"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
