@@ -123,7 +123,7 @@ async def _feed(
 async def home(request: Request, db: DbSession, principal: OptionalPrincipal) -> Response:
     """The feed for a signed-in member; the welcome page for everyone else."""
     if principal is None:
-        return render(request, "accounts/home.html")
+        return render(request, "accounts/landing.html")
     return await _feed(request, db, principal, request.query_params.get("tab", ""), home=True)
 
 
