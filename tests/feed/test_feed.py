@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from sparkle.core.db import utcnow
+from sparkle.core.db import session_scope, utcnow
 from sparkle.core.errors import Unauthorized, ValidationFailed
 from sparkle.core.runtime import Runtime
 from sparkle.feed import service
@@ -78,6 +78,8 @@ class TestPublicTabs:
         self, rt: Runtime, client: httpx.AsyncClient, owner: Account, tab: str
     ) -> None:
         made = await posts(rt, owner, 7)
+        async with session_scope(rt.sessions) as session:
+            await service.recompute_trending(session)
         pages = await walk(client, tab=tab, limit=3)
         assert [len(p) for p in pages] == [3, 3, 1]
         flat = [i for p in pages for i in p]

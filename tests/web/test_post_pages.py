@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from sparkle.core.db import session_scope
 from sparkle.core.runtime import Runtime
+from sparkle.feed import service as feed_service
 from sparkle.posts import pages as post_pages
 from sparkle.posts.models import Post, Tag
 from sparkle.social import service as social_service
@@ -106,6 +107,8 @@ class TestFeed:
         self, client: AsyncClient, rt: Runtime, owner
     ) -> None:  # type: ignore[no-untyped-def]
         await create_post(rt, owner.user, title="Any post")
+        async with session_scope(rt.sessions) as session:
+            await feed_service.recompute_trending(session)
         for tab in ("popular", "trending"):
             response = await client.get(f"/feed?tab={tab}", headers=HTML)
             assert response.status_code == 200

@@ -25,8 +25,9 @@ from sparkle.reactions.models import Reaction
 POPULARITY = (
     Post.reaction_count * 2 + Post.comment_count * 3 + Post.share_count * 2 + Post.view_count // 10
 )
-# Posts the trending job has not scored sort after every scored one (scores are >= 0).
-TRENDING = func.coalesce(TrendingPost.score, literal(-1.0))
+# "Trending": the scores of the periodic trending job, which covers the last 7 days. Only
+# scored posts are listed, so the page is an index scan down `trending_posts.score`.
+TRENDING = TrendingPost.score
 
 
 @dataclass
@@ -102,7 +103,7 @@ def sort_keys(sort: str, status: str) -> list[SortKey]:
 def _statement(f: PostFilter, sort: str, keys: list[SortKey]) -> Select[Any]:
     stmt = card_statement().where(*_conditions(f))
     if sort == "trending":
-        stmt = stmt.outerjoin(TrendingPost, TrendingPost.post_id == Post.id)
+        stmt = stmt.join(TrendingPost, TrendingPost.post_id == Post.id)
     labelled = [k.expr.label(f"sort_{i}") for i, k in enumerate(keys)]
     return stmt.add_columns(*labelled).order_by(*(k.expr.desc() for k in keys))
 
@@ -177,6 +178,8 @@ async def page_by_number(
     stmt = _statement(f, sort, keys).offset((page - 1) * limit).limit(limit)
     rows = list((await session.execute(stmt)).all())
     count = select(func.count(Post.id)).join(User, User.id == Post.author_id).where(*_conditions(f))
+    if sort == "trending":
+        count = count.join(TrendingPost, TrendingPost.post_id == Post.id)
     total = int(await session.scalar(count) or 0)
     return rows, total
 

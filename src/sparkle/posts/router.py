@@ -70,8 +70,8 @@ async def list_posts(
     ] = None,
 ) -> PostPage:
     """Unpublished statuses list the caller's own posts (moderators: everyone's). `popular` is
-    weighted engagement; `trending` follows the scores of the periodic trending job (unscored
-    posts last, newest first)."""
+    weighted engagement; `trending` lists the posts the periodic trending job scored (the last 7
+    days), highest score first."""
     return await service.list_posts(
         db,
         viewer,
