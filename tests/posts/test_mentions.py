@@ -120,3 +120,25 @@ class TestPostMentions:
                 "commentId": None,
             }
         ]
+
+
+class TestLinksAreNotMentions:
+    async def test_a_channel_url_mentions_nobody(
+        self, rt: Runtime, owner: Account, other: Account
+    ) -> None:
+        post = await create_post(rt, owner.user)
+        name = other.user.username
+        async with session_scope(rt.sessions) as session:
+            new = await service.record_mentions(
+                session,
+                owner.id,
+                f"Watch https://youtube.com/@{name} and www.example.com/@{name}",
+                post_id=post.id,
+            )
+        assert new == set()
+        assert await stored(rt, post.id) == set()
+        async with session_scope(rt.sessions) as session:
+            new = await service.record_mentions(
+                session, owner.id, f"Thanks @{name}! (https://youtube.com/@x)", post_id=post.id
+            )
+        assert new == {other.id}

@@ -16,12 +16,14 @@ from sparkle.posts.models import Mention
 # Not preceded by a word character or '@', so e-mail addresses and '@@x' are not mentions.
 MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_-]{3,30})(?![A-Za-z0-9_-])")
 MAX_MENTIONS = 50
+# Links are not mentions: `https://youtube.com/@sparkle` names a channel, not a member.
+URL_RE = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.IGNORECASE)
 
 
 def extract(text: str) -> list[str]:
     """The distinct usernames mentioned in `text`, lower-cased, in order of appearance."""
     out: list[str] = []
-    for match in MENTION_RE.finditer(text):
+    for match in MENTION_RE.finditer(URL_RE.sub(" ", text)):
         name = match.group(1).lower()
         if name not in out:
             out.append(name)
