@@ -3,10 +3,15 @@ index upkeep and paging — the same contract on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sparkle.core.db import utcnow
 from sparkle.posts.models import PostStatus
+from sparkle.search import postgres
 from tests.search.helpers import (
     delete_user,
     make_post,
@@ -232,6 +237,26 @@ class TestPaging:
         found = [i["title"] for p in pages for i in p]
         assert sorted(found[:2]) == ["Diary", "Log"]
         assert sorted(found[2:]) == ["Sparkle story 0", "Sparkle story 1", "Sparkle story 2"]
+
+    async def test_a_common_word_ranks_only_its_newest_matches(
+        self,
+        client: httpx.AsyncClient,
+        rt,
+        owner,
+        engine: AsyncEngine,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        if engine.dialect.name != "postgresql":
+            pytest.skip("the ranking cap is PostgreSQL's")
+        monkeypatch.setattr(postgres, "RANKED_CANDIDATES", 3)
+        now = utcnow()
+        for n in range(5):
+            # Older posts mention the word more often, so they would rank higher uncapped.
+            post = await make_post(rt, owner.user, f"Nova {n}", body="nova " * (n + 1))
+            await update_post(rt, post.id, published_at=now - timedelta(days=n))
+        pages = await walk(client, "nova", limit=2)
+        assert [len(p) for p in pages] == [2, 1]
+        assert [i["title"] for p in pages for i in p] == ["Nova 2", "Nova 1", "Nova 0"]
 
     async def test_a_cursor_only_continues_its_own_search(
         self, client: httpx.AsyncClient, rt, owner

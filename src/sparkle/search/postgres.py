@@ -45,6 +45,8 @@ HEADLINE_OPTIONS = (
     f"StartSel={text.MARK_START}, StopSel={text.MARK_END}, MaxWords=30, MinWords=12, ShortWord=3,"
     ' MaxFragments=2, FragmentDelimiter=" … "'
 )
+# Full-text matches ranked per search: bounds the work for words most posts contain.
+RANKED_CANDIDATES = 2000
 
 
 def _tsquery(q: str) -> Any:
@@ -54,15 +56,26 @@ def _tsquery(q: str) -> Any:
 async def post_matches(
     session: AsyncSession, q: str, pos: Position | None, limit: int
 ) -> list[Hit]:
-    """Full-text matches, best `ts_rank_cd` first (title matches weigh most)."""
-    query = select(_tsquery(q).label("query")).cte("query")
-    ranked = (
-        select(Post.id, cast(func.ts_rank_cd(SEARCH_VECTOR, query.c.query), Double).label("score"))
+    """Full-text matches, best `ts_rank_cd` first (title matches weigh most).
+
+    Only the newest RANKED_CANDIDATES matches are ranked, so a common word costs a bounded
+    amount of `ts_rank_cd` work; older matches of such a word are not reachable by paging. The
+    cap is a stable order (published_at, id), so every page of one search ranks the same set."""
+    # Inline, not a CTE: the planner then sees the tsquery and its word frequencies, and walks
+    # the published_at index for common words instead of reading every match.
+    query = _tsquery(q)
+    candidates = (
+        select(Post.id, SEARCH_VECTOR.label("vector"))
         .join(User, User.id == Post.author_id)
-        .join(query, true())
-        .where(findable_posts(), SEARCH_VECTOR.op("@@")(query.c.query))
+        .where(findable_posts(), SEARCH_VECTOR.op("@@")(query))
+        .order_by(Post.published_at.desc(), Post.id.desc())
+        .limit(RANKED_CANDIDATES)
         .subquery()
     )
+    ranked = select(
+        candidates.c.id,
+        cast(func.ts_rank_cd(candidates.c.vector, query), Double).label("score"),
+    ).subquery()
     stmt = (
         select(ranked.c.id, ranked.c.score)
         .where(after(ranked.c.score, ranked.c.id, pos))

@@ -3,7 +3,9 @@ results with an opaque keyset cursor.
 
 Posts come in two tiers: full-text matches (best rank first), then — only when full text
 finds fewer than FEW_MATCHES posts — posts whose title is similar to the query (typos), best
-similarity first. The cursor remembers the tier, so later pages follow the same list."""
+similarity first. The cursor remembers the tier, so later pages follow the same list. On
+PostgreSQL full text ranks only the newest matches (postgres.RANKED_CANDIDATES), so older
+matches of an extremely common word are not reachable."""
 
 from __future__ import annotations
 
