@@ -39,6 +39,7 @@ from http_bench import (
     Cell,
     _cpu_model,
     _loop_factory,
+    cell_table,
     console,
     free_port,
     get_request,
@@ -308,23 +309,7 @@ def benchmark(args: argparse.Namespace) -> Report:
 
 
 def render(report: Report) -> tuple[Table, str]:
-    table = Table(title="Sparkle content benchmark (PostgreSQL)", title_justify="left")
-    headers = ["endpoint", "concurrency", "requests", "req/s", "p50 ms", "p99 ms", "errors"]
-    for h in headers:
-        table.add_column(h, justify="left" if h == "endpoint" else "right")
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    for c in report.cells:
-        row = [
-            c.name,
-            str(c.concurrency),
-            str(len(c.latencies)),
-            f"{c.rate:,.1f}" if c.rate < 100 else f"{c.rate:,.0f}",
-            f"{c.percentile(0.50) * 1000:,.1f}",
-            f"{c.percentile(0.99) * 1000:,.1f}",
-            str(c.errors),
-        ]
-        table.add_row(*row)
-        lines.append("| " + " | ".join(row) + " |")
+    table, lines = cell_table("Sparkle content benchmark (PostgreSQL)", report.cells)
     first = [c for c in report.cells if "first page" in c.name]
     deep = [c for c in report.cells if "pages deep" in c.name]
     ratio_lines = []

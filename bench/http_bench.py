@@ -347,13 +347,14 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def render(report: Report) -> tuple[Table, str]:
-    table = Table(title="Sparkle HTTP benchmark", title_justify="left")
+def cell_table(title: str, cells: list[Cell]) -> tuple[Table, list[str]]:
+    """The cells as a rich table and as markdown lines (one row per cell)."""
+    table = Table(title=title, title_justify="left")
     headers = ["endpoint", "concurrency", "requests", "req/s", "p50 ms", "p99 ms", "errors"]
     for h in headers:
         table.add_column(h, justify="left" if h == "endpoint" else "right")
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    for c in report.cells:
+    for c in cells:
         row = [
             c.name,
             str(c.concurrency),
@@ -365,6 +366,11 @@ def render(report: Report) -> tuple[Table, str]:
         ]
         table.add_row(*row)
         lines.append("| " + " | ".join(row) + " |")
+    return table, lines
+
+
+def render(report: Report) -> tuple[Table, str]:
+    table, lines = cell_table("Sparkle HTTP benchmark", report.cells)
     lines += ["", "| server memory | RSS MiB |", "|---|---|"]
     lines += [f"| {label} | {mib:.0f} |" for label, mib in report.memory]
     lines.append(f"| peak (VmHWM) | {report.peak_mib:.0f} |")
