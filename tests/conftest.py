@@ -78,9 +78,11 @@ async def rt(engine: AsyncEngine, settings: Settings) -> AsyncIterator[runtime.R
         )
         runtime.install(rt)
         jobs.configure(inline=True)
+        jobs.runner.reset()
         try:
             yield rt
         finally:
+            jobs.runner.reset()
             await trans.rollback()
 
 

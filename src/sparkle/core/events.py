@@ -34,6 +34,8 @@ class Event:
 class JobRequest:
     name: str
     payload: dict[str, Any]
+    delay: float = 0
+    key: str | None = None
 
 
 @dataclass
@@ -66,12 +68,23 @@ def publish(session: AsyncSession, name: str, payload: dict[str, Any]) -> None:
     _buffer(session).append(Event(name, _jsonable(payload)))
 
 
-def enqueue(session: AsyncSession, name: str, payload: dict[str, Any]) -> None:
-    """Run job `name` after the session's transaction commits."""
+def enqueue(
+    session: AsyncSession,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    delay: float = 0,
+    key: str | None = None,
+) -> None:
+    """Run job `name` after the session's transaction commits.
+
+    `delay` postpones it by that many seconds; `key` de-duplicates: while a job with the same
+    key is waiting, enqueueing another is a no-op (batching windows, hot counters).
+    """
     from sparkle.core import jobs
 
     jobs.validate(name, payload)
-    _buffer(session).append(JobRequest(name, _jsonable(payload)))
+    _buffer(session).append(JobRequest(name, _jsonable(payload), delay, key))
 
 
 def discard(session: AsyncSession) -> None:
@@ -89,7 +102,7 @@ async def flush(session: AsyncSession) -> None:
         if isinstance(item, Event):
             await bus.publish(item.name, item.payload)
         else:
-            await jobs.dispatch(item.name, item.payload)
+            await jobs.dispatch(item.name, item.payload, delay=item.delay, key=item.key)
 
 
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:

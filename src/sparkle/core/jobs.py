@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -27,25 +28,78 @@ class JobType:
     payload: type[BaseModel]
     handler: Handler
     attempts: int = 3
+    timeout: float | None = None
+    heartbeat: float | None = None
+
+
+@dataclass
+class Schedule:
+    """A cron schedule: run job `name` with `payload` at every `cron` time (UTC)."""
+
+    name: str
+    cron: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass
+class Delayed:
+    due: float
+    name: str
+    payload: dict[str, Any]
+    key: str | None
 
 
 REGISTRY: dict[str, JobType] = {}
+SCHEDULES: list[Schedule] = []
 
 
 class Runner:
-    """Runs jobs in this process. `inline=True` awaits them before returning."""
+    """Runs jobs in this process. `inline=True` awaits them before returning.
+
+    Inline, a delayed job waits in `delayed` until `run_due()` is called with a clock that has
+    reached it, so tests can step through batching windows without sleeping. A key names a job
+    that must not be queued twice: while a job with the same key waits, another is dropped.
+    """
 
     def __init__(self, inline: bool = False) -> None:
         self.inline = inline
         self.tasks: set[asyncio.Task[None]] = set()
+        self.delayed: list[Delayed] = []
+        self.clock: float = 0.0  # seconds added to time.time() by run_due(advance=...)
 
-    async def submit(self, job: JobType, payload: dict[str, Any]) -> None:
+    def now(self) -> float:
+        return time.time() + self.clock
+
+    async def submit(
+        self, job: JobType, payload: dict[str, Any], *, delay: float = 0, key: str | None = None
+    ) -> None:
+        if key is not None and any(d.key == key for d in self.delayed):
+            return
         if self.inline:
+            if delay > 0:
+                self.delayed.append(Delayed(self.now() + delay, job.name, payload, key))
+                return
             await _run(job, payload)
             return
-        task = asyncio.get_running_loop().create_task(_run(job, payload))
+        task = asyncio.get_running_loop().create_task(_later(job, payload, delay, key, self))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+    async def run_due(self, advance: float = 0) -> int:
+        """Move the clock forward by `advance` seconds and run the delayed jobs now due."""
+        self.clock += advance
+        ran = 0
+        while due := [d for d in self.delayed if d.due <= self.now()]:
+            for item in due:
+                self.delayed.remove(item)
+                await _run(REGISTRY[item.name], item.payload)
+                ran += 1
+        return ran
+
+    def reset(self) -> None:
+        self.delayed.clear()
+        self.clock = 0.0
 
     async def drain(self) -> None:
         while self.tasks:
@@ -55,14 +109,35 @@ class Runner:
 runner = Runner(inline=True)
 
 
-def job(name: str, *, queue: str, payload: type[BaseModel]) -> Callable[[Handler], Handler]:
-    """Register `handler` as job `name` taking `payload`."""
+def job(
+    name: str,
+    *,
+    queue: str,
+    payload: type[BaseModel],
+    timeout: float | None = None,
+    heartbeat: float | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register `handler` as job `name` taking `payload`.
+
+    Delivery is at least once: a handler may run again after a crash, so it must be idempotent.
+    `timeout` bounds one attempt; long jobs (video, sync) set `heartbeat` so a live worker's
+    job is not taken for a dead one.
+    """
 
     def register(handler: Handler) -> Handler:
-        REGISTRY[name] = JobType(name, queue, payload, handler)
+        REGISTRY[name] = JobType(
+            name, queue, payload, handler, timeout=timeout, heartbeat=heartbeat
+        )
         return handler
 
     return register
+
+
+def cron(
+    name: str, expression: str, payload: dict[str, Any] | None = None, *, description: str = ""
+) -> None:
+    """Run job `name` on the cron `expression` (UTC), e.g. `"0 2 * * *"` for 02:00 daily."""
+    SCHEDULES.append(Schedule(name, expression, payload or {}, description))
 
 
 def validate(name: str, payload: dict[str, Any]) -> None:
@@ -75,8 +150,21 @@ def configure(*, inline: bool) -> None:
     runner.inline = inline
 
 
-async def dispatch(name: str, payload: dict[str, Any]) -> None:
-    await runner.submit(REGISTRY[name], payload)
+async def dispatch(
+    name: str, payload: dict[str, Any], *, delay: float = 0, key: str | None = None
+) -> None:
+    await runner.submit(REGISTRY[name], payload, delay=delay, key=key)
+
+
+async def _later(
+    job: JobType, payload: dict[str, Any], delay: float, key: str | None, owner: Runner
+) -> None:
+    if delay > 0:
+        item = Delayed(owner.now() + delay, job.name, payload, key)
+        owner.delayed.append(item)
+        await asyncio.sleep(delay)
+        owner.delayed.remove(item)
+    await _run(job, payload)
 
 
 async def _run(job: JobType, payload: dict[str, Any]) -> None:
