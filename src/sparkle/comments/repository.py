@@ -105,19 +105,29 @@ async def root_page(
     return rows, next_cursor
 
 
-async def descendants(session: AsyncSession, root_ids: Sequence[uuid.UUID]) -> list[CommentRow]:
-    """Every reply under `root_ids`, at any depth, in one recursive query (the depth limit
-    bounds the recursion)."""
+async def descendants(
+    session: AsyncSession, post_id: uuid.UUID, root_ids: Sequence[uuid.UUID]
+) -> list[CommentRow]:
+    """Every reply under `root_ids`, at any depth (the depth limit bounds the recursion).
+
+    Two statements: the recursive walk collects the ids, then the rows are read by id. Joined
+    in one statement, the planner cannot estimate the recursion's size and answers a tree of
+    thirty replies with hash joins over every user and profile.
+    """
     if not root_ids:
         return []
     tree = (
         select(Comment.id)
-        .where(Comment.parent_id.in_(root_ids))
+        .where(Comment.post_id == post_id, Comment.parent_id.in_(root_ids))
         .cte("comment_tree", recursive=True)
     )
-    tree = tree.union_all(select(Comment.id).where(Comment.parent_id == tree.c.id))
-    stmt = with_authors().where(Comment.id.in_(select(tree.c.id)))
-    return list((await session.execute(stmt)).all())
+    tree = tree.union_all(
+        select(Comment.id).where(Comment.post_id == post_id, Comment.parent_id == tree.c.id)
+    )
+    ids = list((await session.scalars(select(tree.c.id))).all())
+    if not ids:
+        return []
+    return list((await session.execute(with_authors().where(Comment.id.in_(ids)))).all())
 
 
 async def one_with_author(session: AsyncSession, comment_id: uuid.UUID) -> CommentRow | None:

@@ -247,7 +247,7 @@ async def list_for_post(
     roots, next_cursor = await repository.root_page(
         session, post.id, sort=sort, cursor=cursor, limit=limit
     )
-    replies = await repository.descendants(session, [row[0].id for row in roots])
+    replies = await repository.descendants(session, post.id, [row[0].id for row in roots])
     live = [row[0].id for row in (*roots, *replies) if row[0].deleted_at is None]
     reactions = await reactions_service.summaries(session, "comment", live, viewer)
 
