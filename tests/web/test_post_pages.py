@@ -18,6 +18,7 @@ from sparkle.feed import service as feed_service
 from sparkle.posts import pages as post_pages
 from sparkle.posts.models import Post, Tag
 from sparkle.social import service as social_service
+from tests.factories.content import create_comment, get_comment, get_post
 from tests.factories.posts import create_category, create_post, doc, paragraph, text
 from tests.web.pages import HTML, HTMX, csrf_token, post_form, sign_in
 
@@ -260,6 +261,84 @@ class TestReactions:
         token = await csrf_token(client)
         response = await post_form(client, f"/posts/{post.id}/reactions/MEH", {}, token=token)
         assert response.status_code == 404
+
+
+class TestCommentReactions:
+    async def test_toggle_on_a_comment(self, client: AsyncClient, rt: Runtime, owner, other) -> None:  # type: ignore[no-untyped-def]
+        post = await create_post(rt, owner.user)
+        comment = await create_comment(rt, owner.user, post.id)
+        await signed_in(client, other)
+        page = (await client.get(f"/p/{post.slug}", headers=HTML)).text
+        assert f'id="comment-reactions-{comment.id}"' in page
+        token = await csrf_token(client, f"/p/{post.slug}")
+        url = f"/comments/{comment.id}/reactions/WOW"
+        added = await post_form(client, url, {"action": "add"}, token=token, htmx=True)
+        assert added.status_code == 200 and 'aria-label="Wow: 1"' in added.text
+        page = (await client.get(f"/p/{post.slug}", headers=HTML)).text
+        assert 'aria-label="Wow: 1"' in page
+        removed = await post_form(client, url, {"action": "remove"}, token=token, htmx=True)
+        assert 'aria-label="Wow: 1"' not in removed.text
+        assert (await get_comment(rt, comment.id)).reaction_count == 0
+
+    async def test_anonymous_sees_counts_without_buttons(
+        self, client: AsyncClient, rt: Runtime, owner, other
+    ) -> None:  # type: ignore[no-untyped-def]
+        post = await create_post(rt, owner.user)
+        comment = await create_comment(rt, owner.user, post.id)
+        await signed_in(client, other)
+        token = await csrf_token(client, f"/p/{post.slug}")
+        await post_form(client, f"/comments/{comment.id}/reactions/LIKE", {}, token=token, htmx=True)
+        client.cookies.clear()
+        page = (await client.get(f"/p/{post.slug}", headers=HTML)).text
+        assert 'data-testid="comment-react"' not in page
+        assert f'action="/comments/{comment.id}/reactions/LIKE"' not in page
+        token = await csrf_token(client, f"/p/{post.slug}")
+        response = await post_form(client, f"/comments/{comment.id}/reactions/LIKE", {}, token=token)
+        assert response.status_code == 303 and "/signin" in response.headers["location"]
+
+    async def test_unknown_comment_and_type(self, client: AsyncClient, rt: Runtime, owner) -> None:  # type: ignore[no-untyped-def]
+        post = await create_post(rt, owner.user)
+        comment = await create_comment(rt, owner.user, post.id)
+        await signed_in(client, owner)
+        token = await csrf_token(client)
+        missing = await post_form(client, f"/comments/{post.id}/reactions/LIKE", {}, token=token)
+        assert missing.status_code == 404
+        meh = await post_form(client, f"/comments/{comment.id}/reactions/MEH", {}, token=token)
+        assert meh.status_code == 404
+
+
+class TestDeletePost:
+    async def test_anonymous_is_sent_to_sign_in(self, client: AsyncClient, rt: Runtime, owner) -> None:  # type: ignore[no-untyped-def]
+        post = await create_post(rt, owner.user)
+        token = await csrf_token(client, f"/p/{post.slug}")
+        response = await post_form(client, f"/p/{post.slug}/delete", {}, token=token)
+        assert response.status_code == 303 and "/signin" in response.headers["location"]
+        assert (await get_post(rt, post.id)).deleted_at is None
+
+    async def test_other_user_is_refused(self, client: AsyncClient, rt: Runtime, owner, other) -> None:  # type: ignore[no-untyped-def]
+        post = await create_post(rt, owner.user)
+        await signed_in(client, other)
+        page = (await client.get(f"/p/{post.slug}", headers=HTML)).text
+        assert 'data-testid="delete-post"' not in page
+        token = await csrf_token(client)
+        response = await post_form(client, f"/p/{post.slug}/delete", {}, token=token)
+        assert response.status_code == 403
+        assert (await get_post(rt, post.id)).deleted_at is None
+
+    @pytest.mark.parametrize("who", ["owner", "moderator", "admin"])
+    async def test_author_and_staff_delete(
+        self, client: AsyncClient, rt: Runtime, owner, moderator, admin, who: str
+    ) -> None:  # type: ignore[no-untyped-def]
+        actor = {"owner": owner, "moderator": moderator, "admin": admin}[who]
+        post = await create_post(rt, owner.user)
+        await signed_in(client, actor)
+        page = (await client.get(f"/p/{post.slug}", headers=HTML)).text
+        assert 'data-testid="delete-post"' in page
+        token = await csrf_token(client)
+        response = await post_form(client, f"/p/{post.slug}/delete", {}, token=token, htmx=True)
+        assert response.status_code == 200 and response.headers["hx-redirect"] == "/u/owner_user"
+        assert (await get_post(rt, post.id)).deleted_at is not None
+        assert (await client.get(f"/p/{post.slug}", headers=HTML)).status_code == 404
 
 
 class TestComments:
@@ -523,6 +602,8 @@ class TestCsrf:
             f"/posts/{post.id}/comments",
             f"/comments/{post.id}/edit",
             f"/comments/{post.id}/delete",
+            f"/comments/{post.id}/reactions/LIKE",
+            f"/p/{post.slug}/delete",
         ]
         for path in paths:
             response = await client.post(path, data={"content": "x", "title": "x"}, headers=HTML)

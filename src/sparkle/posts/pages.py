@@ -299,6 +299,32 @@ async def react(
     return render(request, "posts/_reactions.html", context)
 
 
+@router.post("/comments/{comment_id}/reactions/{kind}", dependencies=CSRF)
+async def react_to_comment(
+    request: Request, comment_id: uuid.UUID, kind: str, db: DbSession, principal: OptionalPrincipal
+) -> Response:
+    """Toggle one reaction on a comment, as `react` does for posts."""
+    user = _user(principal)
+    if user is None:
+        return signin_redirect(request)
+    try:
+        reaction = ReactionType(kind)
+    except ValueError:
+        return render_error(request, 404, "No such reaction")
+    change = reactions_service.unreact
+    if (await form_data(request)).get("action") != "remove":
+        change = reactions_service.react
+    try:
+        summary, _ = await _attempt(db, change(db, user, "comment", comment_id, reaction))
+    except SparkleError as exc:
+        return render_error(request, exc.status, exc.title, exc.detail)
+    if not is_htmx(request):
+        post_id = await _comment_post(db, user, comment_id)
+        return redirect(request, f"/p/{post_id}#comment-{comment_id}")
+    context = {"comment": {"id": comment_id, **summary.model_dump()}, "reactions": REACTIONS}
+    return render(request, "posts/_comment_reactions.html", context)
+
+
 async def _comments_changed(
     request: Request,
     db: AsyncSession,
@@ -542,6 +568,22 @@ async def edit_post(
     except SparkleError as exc:
         return render_error(request, exc.status, exc.title, exc.detail)
     return await _editor(request, db, _values_of(post), post=post)
+
+
+@router.post("/p/{ref}/delete", dependencies=CSRF)
+async def delete_post(
+    request: Request, ref: str, db: DbSession, principal: OptionalPrincipal
+) -> Response:
+    """Soft-delete a post (its author or a moderator), then go to the author's profile."""
+    user = _user(principal)
+    if user is None:
+        return signin_redirect(request)
+    try:
+        post = await posts_service.read_by_ref(db, user, ref)
+        await _attempt(db, posts_service.delete(db, user, post.id))
+    except SparkleError as exc:
+        return render_error(request, exc.status, exc.title, exc.detail)
+    return redirect(request, f"/u/{post.author.username}", message="Post deleted.")
 
 
 @router.post("/p/{ref}/edit", dependencies=CSRF)
