@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sparkle.core import demo
 from sparkle.core.config import ConfigError, Settings, get_settings
 from sparkle.core.demo import DEMO_PASSWORD, ContentReport, demo_people
+from sparkle.search.cli import search_app
 
 __all__ = ["DEMO_PASSWORD", "app", "demo_people"]
 
@@ -35,6 +36,7 @@ migrate_app = typer.Typer(
     help="Alembic migrations on the configured database.", no_args_is_help=True
 )
 app.add_typer(migrate_app, name="migrate")
+app.add_typer(search_app, name="search")
 
 
 def out() -> Console:

@@ -285,6 +285,16 @@ class TestSeedDemo:
         assert len(run_async(users(env))) == 8
 
 
+@pytest.mark.usefixtures("migrated")
+class TestSearchReindex:
+    def test_rebuilds_and_reports_each_index(self, sparkle: Invoke) -> None:
+        assert sparkle("seed-demo", "--users", "3").exit_code == 0
+        result = sparkle("search", "reindex")
+        assert result.exit_code == 0, result.output
+        assert "Search index rebuilt" in result.output
+        assert "search_usernames" in result.output or "ix_users_username_trgm" in result.output
+
+
 async def profile_of(env: Env, username: str) -> Profile:
     rt = runtime.build(settings_for(env))
     try:
