@@ -132,6 +132,24 @@ async def recompute_trending() -> str:
         await engine.dispose()
 
 
+async def long_thread() -> str | None:
+    """The slug of the kept database's long thread (the newest post with THREAD comments)."""
+    engine = create_engine(DATABASE_URL)
+    try:
+        async with engine.connect() as conn:
+            return (
+                await conn.execute(
+                    text(
+                        "SELECT slug FROM posts WHERE comment_count >= :n "
+                        "ORDER BY created_at DESC LIMIT 1"
+                    ),
+                    {"n": THREAD},
+                )
+            ).scalar()
+    finally:
+        await engine.dispose()
+
+
 async def analyze() -> None:
     engine = create_engine(DATABASE_URL)
     try:
@@ -235,33 +253,39 @@ class Report:
 def benchmark(args: argparse.Namespace) -> Report:
     load = os.getloadavg()
     counts = {k: max(1, round(v * args.scale)) for k, v in FULL.items()}
-    asyncio.run(recreate_database())
+    if not args.reuse:
+        asyncio.run(recreate_database())
     try:
         with tempfile.TemporaryDirectory(prefix="sparkle-content-bench-") as tmp:
             env = server_env(Path(tmp) / "var")
             env.update(DATABASE_URL=DATABASE_URL, SECRET_KEY="content-bench-" + "x" * 32)
             subprocess.run(sparkle_command("migrate", "up"), env=env, check=True)
-            console.print(f"Seeding {counts} ...")
-            started = time.perf_counter()
-            output = tee(
-                sparkle_command(
-                    "seed-demo",
-                    "--seed",
-                    str(SEED),
-                    "--long-thread",
-                    str(THREAD),
-                    *(f"--{k}={v}" for k, v in counts.items()),
-                ),
-                # Live progress bars when this runs in a terminal.
-                {
-                    **env,
-                    "COLUMNS": str(console.width),
-                    "TTY_COMPATIBLE": str(int(console.is_terminal)),
-                },
-            )
-            seed_s = time.perf_counter() - started
-            match = re.search(r"Long thread: ([\w-]+)", output)
-            if match is None:
+            if args.reuse:
+                seed_s = None
+                slug = asyncio.run(long_thread())
+            else:
+                console.print(f"Seeding {counts} ...")
+                started = time.perf_counter()
+                output = tee(
+                    sparkle_command(
+                        "seed-demo",
+                        "--seed",
+                        str(SEED),
+                        "--long-thread",
+                        str(THREAD),
+                        *(f"--{k}={v}" for k, v in counts.items()),
+                    ),
+                    # Live progress bars when this runs in a terminal.
+                    {
+                        **env,
+                        "COLUMNS": str(console.width),
+                        "TTY_COMPATIBLE": str(int(console.is_terminal)),
+                    },
+                )
+                seed_s = time.perf_counter() - started
+                match = re.search(r"Long thread: ([\w-]+)", output)
+                slug = match.group(1) if match else None
+            if slug is None:
                 raise SystemExit("the seed made no long thread (too few comments)")
             asyncio.run(analyze())
             trending = asyncio.run(recompute_trending())
@@ -276,7 +300,7 @@ def benchmark(args: argparse.Namespace) -> Report:
                 )
                 try:
                     wait_until_up(port, server)
-                    targets = find_targets(port, match.group(1))
+                    targets = find_targets(port, slug)
                     plans = asyncio.run(feed_plans(targets.deep_cursor))
                     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
                         cells, memory = runner.run(run_cells(port, args, targets, server.pid))
@@ -285,7 +309,7 @@ def benchmark(args: argparse.Namespace) -> Report:
                     server.wait(timeout=30)
             errors = server_errors(log_path)
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             asyncio.run(recreate_database(drop_only=True))
     scale = "full scale" if args.scale == 1 else f"scale {args.scale:g} of the full seed"
     meta = {
@@ -298,7 +322,11 @@ def benchmark(args: argparse.Namespace) -> Report:
         "loopback; rate limits off, logs at WARNING",
         "data": f"{scale}: "
         + ", ".join(f"{v:,} {k}" for k, v in counts.items())
-        + f"; seeded in {seed_s / 60:.1f} min (`sparkle seed-demo`), then VACUUM ANALYZE",
+        + (
+            f"; seeded in {seed_s / 60:.1f} min (`sparkle seed-demo`), then VACUUM ANALYZE"
+            if seed_s is not None
+            else "; the database a --keep run seeded (--reuse), VACUUM ANALYZE again"
+        ),
         "trending": trending,
         "deep cursor": f"followed nextCursor {targets.deep_pages} times (limit {PAGE}) in "
         f"{targets.deep_walk_s:.1f} s",
@@ -354,6 +382,11 @@ def main() -> None:
     )
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per cell")
     parser.add_argument("--keep", action="store_true", help="keep the sparkle_bench database")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database a --keep run left (no re-seed); implies --keep",
+    )
     args = parser.parse_args()
     report = benchmark(args)
     table, markdown = render(report)
