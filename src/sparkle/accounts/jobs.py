@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sparkle.accounts import service
 from sparkle.core import runtime
 from sparkle.core.db import session_scope
-from sparkle.core.jobs import job
+from sparkle.core.jobs import cron, job
 
 
 class PurgeDeleted(BaseModel):
@@ -20,3 +20,8 @@ async def purge_deleted(payload: PurgeDeleted) -> None:
     rt = runtime.get()
     async with session_scope(rt.sessions) as session:
         await service.purge_deleted(session, grace_days=rt.settings.account_deletion_grace_days)
+
+
+cron(
+    "accounts.purge_deleted", "30 4 * * *", description="Free deleted accounts' names, daily 04:30"
+)

@@ -8,6 +8,7 @@ row that was never committed.
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ class JobRequest:
     payload: dict[str, Any]
     delay: float = 0
     key: str | None = None
+    outbox_id: uuid.UUID | None = None  # set when the job is persisted through the outbox
 
 
 @dataclass
@@ -52,7 +54,7 @@ class Bus:
             try:
                 await handler(name, payload)
             except Exception:  # a consumer's failure must not break the producer
-                log.exception("event_subscriber_failed", event=name)
+                log.exception("event_subscriber_failed", event_name=name)
 
 
 bus = Bus()
@@ -80,11 +82,20 @@ def enqueue(
 
     `delay` postpones it by that many seconds; `key` de-duplicates: while a job with the same
     key is waiting, enqueueing another is a no-op (batching windows, hot counters).
+
+    With persisted jobs, the job is also an outbox row of this transaction: a crash after
+    commit cannot lose it, a rollback drops it.
     """
     from sparkle.core import jobs
 
     jobs.validate(name, payload)
-    _buffer(session).append(JobRequest(name, _jsonable(payload), delay, key))
+    data = _jsonable(payload)
+    outbox_id = None
+    if jobs.persisted():
+        from sparkle.core.queue import outbox
+
+        outbox_id = outbox.add(session, name, data, delay=delay, key=key)
+    _buffer(session).append(JobRequest(name, data, delay, key, outbox_id))
 
 
 def discard(session: AsyncSession) -> None:
@@ -96,13 +107,22 @@ async def flush(session: AsyncSession) -> None:
     from sparkle.core import jobs
 
     items = session.info.pop(BUFFER_KEY, [])
+    persisted: list[JobRequest] = []
     for item in items:
         for capture in _captures:
             capture.append(item)
         if isinstance(item, Event):
             await bus.publish(item.name, item.payload)
+        elif item.outbox_id is not None:
+            persisted.append(item)
         else:
             await jobs.dispatch(item.name, item.payload, delay=item.delay, key=item.key)
+    if persisted and jobs.broker is not None:
+        from sparkle.core import runtime
+        from sparkle.core.queue import outbox
+
+        rows = [(j.outbox_id, j.name, j.payload, j.delay, j.key) for j in persisted]
+        await outbox.relay(runtime.get().sessions, jobs.broker, rows)  # type: ignore[arg-type]
 
 
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:

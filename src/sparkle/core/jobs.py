@@ -1,15 +1,18 @@
-"""A minimal job registry and in-process runner.
+"""The job registry and how jobs are run.
 
-Handlers register as `domain.verb` with a typed payload and are run after commit: awaited
-inline (tests, CLI) or as background tasks inside the web process (embedded mode). The full
-job system (persisted queues, retries, workers) replaces the runner, not this interface.
+Handlers register as `domain.verb` with a typed payload (`@job`), cron schedules with `cron()`.
+Jobs are released after commit (`events.enqueue`). With a broker installed (`install()`: the
+web process, `sparkle worker`) they are persisted: the enqueue writes an outbox row in the
+caller's transaction and the row is handed to the broker's queue after commit, where workers
+run it with retries (`sparkle.core.queue`). Without one, the in-process `runner` runs them:
+inline (tests, CLI commands: awaited before the commit returns) or as background tasks.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +110,7 @@ class Runner:
 
 
 runner = Runner(inline=True)
+broker: Any = None  # a `sparkle.core.queue.broker.Broker` once installed
 
 
 def job(
@@ -150,10 +154,29 @@ def configure(*, inline: bool) -> None:
     runner.inline = inline
 
 
+def install(new_broker: Any) -> None:
+    """Persist jobs through `new_broker` from now on (None: back to the in-process runner)."""
+    global broker
+    broker = new_broker
+
+
+def persisted() -> bool:
+    return broker is not None and not runner.inline
+
+
 async def dispatch(
     name: str, payload: dict[str, Any], *, delay: float = 0, key: str | None = None
-) -> None:
+) -> str | None:
+    """Run or queue job `name` now, outside any transaction. Returns the queued job's id
+    (None when run in process, or when `key` de-duplicated it)."""
+    if persisted():
+        import uuid_utils
+
+        return await broker.enqueue(
+            name, payload, job_key=str(uuid_utils.uuid7()), delay=delay, key=key
+        )
     await runner.submit(REGISTRY[name], payload, delay=delay, key=key)
+    return None
 
 
 async def _later(

@@ -1,5 +1,5 @@
-"""The `feed.recompute_trending` job, and the embedded-mode ticker that runs it every few
-minutes inside the web process until the full scheduler takes over."""
+"""The `feed.recompute_trending` job, scheduled every 5 minutes, and a ticker that runs it in
+a loop without a job broker."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ async def recompute_trending(payload: RecomputeTrending) -> None:
     async with session_scope(runtime.get().sessions) as session:
         scored = await service.recompute_trending(session)
     log.info("trending_recomputed", posts=scored)
+
+
+jobs.cron(RECOMPUTE_TRENDING, "*/5 * * * *", description="Trending scores, every 5 minutes")
 
 
 async def _tick(interval: float) -> None:
