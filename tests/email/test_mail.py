@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -20,9 +21,10 @@ from sparkle.core.config import Settings
 from sparkle.core.errors import SparkleError
 from sparkle.core.mail import (
     MailDeliveryError,
+    Mailer,
     MailError,
     MailMessage,
-    Mailer,
+    MailRejected,
     OutboxTransport,
     SmtpTransport,
     list_outbox,
@@ -31,7 +33,8 @@ from sparkle.core.mail import (
 )
 from sparkle.email import pages
 from sparkle.email.jobs import SendEmail
-from tests.fixtures.smtp import SmtpServer, free_port, smtp_server  # noqa: F401
+from tests.email.servers import DeferringServer, RefusingServer
+from tests.fixtures.smtp import SmtpServer, free_port
 
 BASE_URL = "https://sparkle.test"
 VERIFY_URL = "https://sparkle.test/verify-email?token=abc123&next=%2Ffeed"
@@ -276,18 +279,18 @@ async def outbox_runtime(tmp_path: Path) -> AsyncIterator[runtime.Runtime]:
 
 
 class TestSendJob:
-    payload = {
+    payload: ClassVar[dict[str, object]] = {
         "to": "ann@example.com",
         "template": "verification",
         "context": CONTEXTS["verification"],
     }
 
-    async def test_sends_through_runtime_mailer(self, outbox_runtime: runtime.Runtime) -> None:
+    async def test_sends_through_runtime_mailer(self, rt: runtime.Runtime) -> None:
         job = jobs.REGISTRY["email.send"]
         assert job.queue == "email"
         await job.handler(job.payload.model_validate(self.payload))
 
-        [sent] = list_outbox(outbox_runtime.settings.mail_dir)
+        [sent] = list_outbox(rt.settings.mail_dir)
         assert sent.to == "ann@example.com"
         assert VERIFY_URL in sent.links
 
@@ -394,3 +397,57 @@ class TestOutboxViewer:
 
         for path in ["/dev/mail", f"/dev/mail/{name}", f"/dev/mail/{name}/html"]:
             assert (await get(path)).status_code == 404, path
+
+
+class TestFailover:
+    async def test_backup_url_setting(self, tmp_path: Path, smtp_server: SmtpServer) -> None:
+        closed = f"smtp://127.0.0.1:{free_port()}"
+        settings = settings_for(tmp_path, SMTP_URL=closed, SMTP_BACKUP_URL=smtp_server.url)
+        mailer = Mailer.from_settings(settings)
+        assert isinstance(mailer.transport, SmtpTransport)
+        assert len(mailer.transport.endpoints) == 2
+
+        await mailer.send_template("ann@example.com", "welcome", CONTEXTS["welcome"])
+        assert [r.rcpt_tos for r in smtp_server.received] == [["ann@example.com"]]
+
+    def test_two_backups_refused(self, tmp_path: Path) -> None:
+        with pytest.raises(ValueError):
+            Mailer.from_settings(
+                settings_for(tmp_path, SMTP_URL="smtp://a,smtp://b", SMTP_BACKUP_URL="smtp://c")
+            )
+
+    async def test_backup_takes_over_a_temporary_failure(self, smtp_server: SmtpServer) -> None:
+        deferring = DeferringServer().start()
+        try:
+            mailer = Mailer(SmtpTransport(deferring.url, smtp_server.url))
+            await mailer.send_template("ann@example.com", "welcome", CONTEXTS["welcome"])
+        finally:
+            deferring.stop()
+        assert deferring.received == []
+        assert [r.rcpt_tos for r in smtp_server.received] == [["ann@example.com"]]
+
+    async def test_permanent_refusal_is_final(self, smtp_server: SmtpServer) -> None:
+        refusing = RefusingServer().start()
+        try:
+            mailer = Mailer(SmtpTransport(refusing.url, smtp_server.url))
+            with pytest.raises(MailRejected, match="550"):
+                await mailer.send_template("ghost@example.com", "welcome", CONTEXTS["welcome"])
+        finally:
+            refusing.stop()
+        assert smtp_server.received == []
+
+    async def test_temporary_refusal_fails_over(self, smtp_server: SmtpServer) -> None:
+        refusing = RefusingServer(rcpt_reply="450 4.2.0 Mailbox busy").start()
+        try:
+            mailer = Mailer(SmtpTransport(refusing.url, smtp_server.url))
+            await mailer.send_template("ann@example.com", "welcome", CONTEXTS["welcome"])
+        finally:
+            refusing.stop()
+        assert len(smtp_server.received) == 1
+
+    def test_accent_must_be_a_colour(self, tmp_path: Path) -> None:
+        mailer = outbox_mailer(tmp_path)
+        evil = mailer.render("welcome", {**CONTEXTS["welcome"], "accent": 'red;"><script>'})
+        assert "<script>" not in evil.html and "background-color:#8B5CF6" in evil.html
+        mine = mailer.render("welcome", {**CONTEXTS["welcome"], "accent": "#12ab34"})
+        assert "background-color:#12ab34" in mine.html

@@ -2,9 +2,13 @@
 
 Two transports, chosen by `SMTP_URL`: an outbox directory (embedded mode; one `.eml` per
 message, browsed at `/dev/mail`) and SMTP through aiosmtplib with an optional backup server
-(distributed mode). `SMTP_URL` holds the primary URL, optionally followed by a comma and the
-backup URL: `smtp+starttls://user:pass@mail.example.com:587,smtps://relay.example.net`.
+(distributed mode). `SMTP_URL` holds the primary URL and `SMTP_BACKUP_URL` the backup; the
+older form, the primary followed by a comma and the backup in `SMTP_URL`
+(`smtp+starttls://user:pass@mail.example.com:587,smtps://relay.example.net`), still works.
 Credentials are percent-decoded, so a comma or `@` in a password is written `%2C` / `%40`.
+The backup takes over when the primary cannot be reached or answers with an error; a
+permanent refusal of the recipient (5xx to RCPT) is final and raises `MailRejected`, since
+the backup would refuse the same address.
 
 Each template `email/<name>` is a pair: `<name>.txt` (plain text; it also defines the subject
 in `{% block subject %}`, so the subject is plain text and never HTML-escaped) and
@@ -42,6 +46,8 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "web" / "templates"
 SMTP_TIMEOUT = 10.0
 
 _TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ACCENT = re.compile(r"^#[0-9A-Fa-f]{6}$")
+DEFAULT_ACCENT = "#8B5CF6"
 _OUTBOX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.eml$")
 
 
@@ -51,6 +57,10 @@ class MailError(RuntimeError):
 
 class MailDeliveryError(MailError):
     """Every configured transport endpoint refused or failed to take the message."""
+
+
+class MailRejected(MailError):
+    """The server refused the recipient for good (5xx): retrying or failing over cannot help."""
 
 
 @dataclass
@@ -218,6 +228,15 @@ class SmtpTransport:
                     timeout=self.timeout,
                     validate_certs=self.validate_certs,
                 )
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                if exc.recipients and all(r.code >= 500 for r in exc.recipients):
+                    log.warning("smtp_recipient_rejected", endpoint=str(endpoint))
+                    raise MailRejected(
+                        "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+                    ) from exc
+                last = exc
+                log.warning("smtp_send_failed", endpoint=str(endpoint), error=str(exc))
+                continue
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 last = exc
                 log.warning(
@@ -235,7 +254,7 @@ class SmtpTransport:
 # --- templates --------------------------------------------------------------------------
 
 
-def _hours(value: float | int | str) -> str:
+def _hours(value: float | str) -> str:
     """`24` -> "24 hours", `1` -> "1 hour", `0.5` -> "30 minutes"."""
     hours = float(value)
     if hours < 1:
@@ -297,6 +316,10 @@ class Mailer:
         transport: Transport
         if settings.smtp_url:
             transport = SmtpTransport.from_setting(settings.smtp_url)
+            if settings.smtp_backup_url:
+                if len(transport.endpoints) > 1:
+                    raise ValueError("SMTP_URL already names a backup; unset SMTP_BACKUP_URL")
+                transport.endpoints.append(parse_smtp_url(settings.smtp_backup_url))
         else:
             transport = OutboxTransport(settings.mail_dir)
         return cls(transport, sender=settings.mail_from, base_url=settings.base_url)
@@ -311,6 +334,9 @@ class Mailer:
             "year": datetime.now(UTC).year,
             **context,
         }
+        # The accent colour lands in style attributes: only a plain #rrggbb is let through.
+        if not _ACCENT.match(str(values.get("accent") or "")):
+            values["accent"] = DEFAULT_ACCENT
         try:
             text_template = env.get_template(f"email/{template}.txt")
             html_template = env.get_template(f"email/{template}.html")
@@ -405,9 +431,7 @@ def list_outbox(directory: Path | str, limit: int | None = 200) -> list[OutboxMa
     root = Path(directory)
     if not root.is_dir():
         return []
-    names = sorted(
-        (p.name for p in root.iterdir() if _OUTBOX_NAME.match(p.name)), reverse=True
-    )
+    names = sorted((p.name for p in root.iterdir() if _OUTBOX_NAME.match(p.name)), reverse=True)
     if limit is not None:
         names = names[:limit]
     out = []
@@ -442,6 +466,7 @@ __all__ = [
     "MailDeliveryError",
     "MailError",
     "MailMessage",
+    "MailRejected",
     "Mailer",
     "OutboxMail",
     "OutboxTransport",
