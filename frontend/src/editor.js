@@ -7,9 +7,11 @@ import Image from "@tiptap/extension-image";
 import Link from "@tiptap/extension-link";
 import { Placeholder } from "@tiptap/extension-placeholder";
 import StarterKit from "@tiptap/starter-kit";
+import { progressBar, uploadFile, withPlaceholder } from "./media.js";
 
 const SAFE_LINK = /^(https?:\/\/|mailto:)/i;
 const SAFE_IMAGE = /^(https:\/\/|\/media\/)/i;
+const UPLOADABLE = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 
 const COMMANDS = {
   bold: { run: (c) => c.toggleBold(), active: (e) => e.isActive("bold") },
@@ -26,6 +28,7 @@ const COMMANDS = {
   redo: { run: (c) => c.redo(), enabled: (e) => e.can().redo() },
   link: { run: null, active: (e) => e.isActive("link") },
   image: { run: null },
+  upload: { run: null },
 };
 
 function readDocument(field) {
@@ -63,6 +66,37 @@ function askImage(editor) {
   editor.chain().focus().setImage({ src: url.trim(), alt }).run();
 }
 
+// Uploads images (toolbar, drop or paste) and inserts them at `pos` (or the selection), with
+// a progress bar while they upload and their blurhash while they load.
+async function uploadImages(editor, files, status, pos = null) {
+  for (const file of files) {
+    if (!UPLOADABLE.includes(file.type)) {
+      progressBar(status, "").fail(`${file.name || "This file"}: only JPEG, PNG, GIF and WebP images`);
+      continue;
+    }
+    const bar = progressBar(status, `Uploading ${file.name || "image"}…`);
+    try {
+      const upload = await uploadFile(file, { category: "post", onProgress: bar.set });
+      const src = upload.variants.large || upload.url;
+      const node = { type: "image", attrs: { src, alt: null } };
+      const chain = editor.chain().focus();
+      (pos === null ? chain.insertContent(node) : chain.insertContentAt(pos, node)).run();
+      requestAnimationFrame(() => {
+        for (const img of editor.view.dom.querySelectorAll("img")) {
+          if (img.getAttribute("src") === src) withPlaceholder(img, upload);
+        }
+      });
+      bar.done("Image added.");
+    } catch (error) {
+      bar.fail(error.message);
+    }
+  }
+}
+
+function imageFiles(list) {
+  return Array.from(list || []).filter((file) => file.type.startsWith("image/"));
+}
+
 function syncToolbar(editor, toolbar) {
   for (const button of toolbar.querySelectorAll("[data-cmd]")) {
     const command = COMMANDS[button.dataset.cmd];
@@ -77,8 +111,11 @@ function mountEditor(form) {
   const field = form.querySelector("[data-editor-content]");
   const toolbar = form.querySelector("[data-editor-toolbar]");
   if (!mount || !field) return;
+  const picker = form.querySelector("[data-editor-upload]");
+  const status = form.querySelector("[data-editor-upload-status]") || document.createElement("div");
+  let editor = null;
 
-  const editor = new Editor({
+  editor = new Editor({
     element: mount,
     content: readDocument(field),
     injectCSS: false,
@@ -103,8 +140,34 @@ function mountEditor(form) {
         "aria-label": "Post content",
         "data-testid": "editor",
       },
+      handleDrop: (view, event, _slice, moved) => {
+        const files = imageFiles(event.dataTransfer && event.dataTransfer.files);
+        if (moved || !files.length) return false;
+        event.preventDefault();
+        mount.classList.remove("drop-target");
+        const at = view.posAtCoords({ left: event.clientX, top: event.clientY });
+        uploadImages(editor, files, status, at ? at.pos : null);
+        return true;
+      },
+      handlePaste: (_view, event) => {
+        const files = imageFiles(event.clipboardData && event.clipboardData.files);
+        if (!files.length) return false;
+        event.preventDefault();
+        uploadImages(editor, files, status);
+        return true;
+      },
     },
   });
+  mount.addEventListener("dragover", (event) => {
+    if (event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files")) mount.classList.add("drop-target");
+  });
+  mount.addEventListener("dragleave", () => mount.classList.remove("drop-target"));
+  if (picker) {
+    picker.addEventListener("change", () => {
+      uploadImages(editor, imageFiles(picker.files), status);
+      picker.value = "";
+    });
+  }
 
   const write = () => {
     field.value = JSON.stringify(editor.getJSON());
@@ -120,6 +183,7 @@ function mountEditor(form) {
       const name = button.dataset.cmd;
       if (name === "link") askLink(editor);
       else if (name === "image") askImage(editor);
+      else if (name === "upload" && picker) picker.click();
       else if (COMMANDS[name]) COMMANDS[name].run(editor.chain().focus()).run();
     });
     editor.on("transaction", () => syncToolbar(editor, toolbar));

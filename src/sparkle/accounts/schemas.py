@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 from pydantic import AfterValidator, AwareDatetime, Field, field_validator
 
+from sparkle.core import html as safe_html
 from sparkle.core.schemas import InputSchema, Schema
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -76,8 +77,18 @@ def check_social_links(value: dict[str, str] | None) -> dict[str, str] | None:
     return out
 
 
+def check_image_url(value: str | None) -> str | None:
+    """An http(s) URL, or the path of a file uploaded here (`/media/...`)."""
+    if value and value.startswith("/media/"):
+        if not safe_html.is_safe_image(value, ""):
+            raise ValueError("Not a valid media path")
+        return value
+    return check_http_url(value)
+
+
 Username = Annotated[str, AfterValidator(check_username)]
 HttpUrl = Annotated[str | None, AfterValidator(check_http_url)]
+ImageUrl = Annotated[str | None, AfterValidator(check_image_url)]
 
 
 class ProfileRead(Schema):
@@ -156,8 +167,8 @@ class PublicProfileRead(Schema):
 class ProfileUpdate(InputSchema):
     display_name: str | None = Field(None, min_length=1, max_length=50)
     bio: str | None = Field(None, max_length=500)
-    avatar_url: HttpUrl = None
-    banner_url: HttpUrl = None
+    avatar_url: ImageUrl = None
+    banner_url: ImageUrl = None
     location: str | None = Field(None, max_length=100)
     website: HttpUrl = None
     pronouns: str | None = Field(None, max_length=50)

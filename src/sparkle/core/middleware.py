@@ -103,19 +103,25 @@ class ObservabilityMiddleware:
 
 class BodyLimitMiddleware:
     """Refuse request bodies over the limit with a problem+json 413: a declared Content-Length
-    before anything is read, a streamed body as soon as it crosses the limit."""
+    before anything is read, a streamed body as soon as it crosses the limit. `path_limits`
+    gives routes under a path prefix their own limit (uploads)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, path_limits: list[tuple[str, int]] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = path_limits or []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        max_bytes = next((n for p, n in self.path_limits if path.startswith(p)), self.max_bytes)
         declared = _header(scope, b"content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            await _problem_413(scope, send, self.max_bytes)
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            await _problem_413(scope, send, max_bytes)
             return
         received = 0
 
@@ -124,9 +130,9 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     # Raised inside the endpoint's body read, so the problem handlers answer.
-                    raise HTTPException(413, f"The request body is larger than {self.max_bytes} bytes")
+                    raise HTTPException(413, f"The request body is larger than {max_bytes} bytes")
             return message
 
         await self.app(scope, limited_receive, send)
