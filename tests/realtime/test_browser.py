@@ -1,0 +1,131 @@
+"""Two browser contexts against a real uvicorn server: A, on B's post, sees B come online;
+B's typing shows and clears; B's comment appears on A's page without a reload; A's reaction
+updates the count on B's page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e import test_signup_flow as e2e
+from tests.e2e.test_signup_flow import (
+    Server,
+    free_port,
+    start_server,
+    stop_server,
+    wait_until_up,
+    watch_console,
+)
+from tests.fixtures.database import run_alembic
+from tests.social.test_follow_browser import PASSWORD, register_verified
+from tests.web.assets import ensure_assets
+
+browser, chromium_path = e2e.browser, e2e.chromium_path
+pytestmark = pytest.mark.e2e
+
+DOC = {
+    "type": "doc",
+    "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Glitter everywhere"}]}],
+}
+
+
+@pytest.fixture(scope="module")
+async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
+    ensure_assets()
+    data_dir = tmp_path_factory.mktemp("e2e-realtime") / "var"
+    data_dir.mkdir()
+    await run_alembic(f"sqlite+aiosqlite:///{data_dir / 'sparkle.db'}", "upgrade", "head")
+    port = free_port()
+    process = start_server(data_dir, port)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_up(base_url, process, data_dir.parent / "server.log", timeout=120)
+        yield Server(base_url=base_url, data_dir=data_dir)
+    finally:
+        stop_server(process)
+
+
+async def signed_in(
+    chromium: Browser, base: str, username: str, path: str
+) -> tuple[BrowserContext, Page]:
+    context = await chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await page.goto(f"{base}/signin?next={path}")
+    await page.get_by_label("Email").fill(f"{username}@example.com")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).not_to_have_url(re.compile(r"/signin"))
+    return context, page
+
+
+def publish_post(base: str, username: str) -> str:
+    login = httpx.post(
+        f"{base}/api/auth/login", json={"email": f"{username}@example.com", "password": PASSWORD}
+    )
+    assert login.status_code == 200, login.text
+    token = login.json()["tokens"]["accessToken"]
+    r = httpx.post(
+        f"{base}/api/posts",
+        json={"title": "Live glitter", "content": DOC, "status": "PUBLISHED"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 201, r.text
+    # The API session is not a socket: the author is still offline.
+    httpx.post(f"{base}/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
+    return f"/p/{r.json()['slug']}"
+
+
+async def test_presence_typing_comments_and_reactions_live(
+    server: Server, browser: Browser
+) -> None:
+    base = server.base_url
+    register_verified(server, "rt_viewer")
+    register_verified(server, "rt_author")
+    path = publish_post(base, "rt_author")
+
+    ctx_a, a = await signed_in(browser, base, "rt_viewer", path)
+    problems = watch_console(a)
+    await expect(a.get_by_test_id("post-title")).to_have_text("Live glitter")
+    author_dot = a.get_by_test_id("author-card").get_by_test_id("presence-dot")
+    await expect(author_dot).to_have_attribute("data-status", "offline")
+
+    # B comes online (opens the same post); A sees it without reloading.
+    ctx_b, b = await signed_in(browser, base, "rt_author", path)
+    problems += watch_console(b)
+    await expect(author_dot).to_have_attribute("data-status", "online", timeout=10_000)
+    await expect(author_dot).to_have_attribute("title", "Online")
+    await b.wait_for_function("document.documentElement.dataset.realtime === 'connected'")
+
+    # B types: A sees who; B posts: A sees the comment and the indicator clears.
+    box = b.get_by_placeholder("Add to the discussion")
+    await box.click()
+    await box.press_sequentially("Thanks for reading", delay=20)
+    typing = a.get_by_test_id("typing-indicator")
+    await expect(typing).to_have_text("rt_author is typing…", timeout=10_000)
+    await b.get_by_role("button", name="Comment", exact=True).click()
+    await expect(b.get_by_test_id("comment-body").first).to_have_text("Thanks for reading")
+    await expect(a.get_by_test_id("comment-body").first).to_have_text(
+        "Thanks for reading", timeout=10_000
+    )
+    await expect(a.locator("#comments-title")).to_contain_text("(1)")
+    await expect(typing).to_have_text("", timeout=10_000)
+
+    # A reacts; B's counts follow.
+    await a.get_by_role("button", name=re.compile(r"^Love: ")).click()
+    await expect(a.get_by_role("button", name="Love: 1")).to_have_attribute("aria-pressed", "true")
+    await expect(b.get_by_role("button", name="Love: 1")).to_be_visible(timeout=10_000)
+
+    # B sets a status; A's dot follows.
+    await b.get_by_test_id("status-menu").select_option("busy")
+    await expect(author_dot).to_have_attribute("data-status", "busy", timeout=10_000)
+
+    # B leaves: A sees B go offline.
+    await ctx_b.close()
+    await expect(author_dot).to_have_attribute("data-status", "offline", timeout=15_000)
+    await a.screenshot(path="/tmp/realtime.png", full_page=True)
+    await ctx_a.close()
+    assert problems == []
