@@ -10,3 +10,7 @@ class SelfFollow(ValidationFailed):
 
 class FollowsHidden(Forbidden):
     code, title = "profile_private", "This profile is private"
+
+
+class FollowBlocked(Forbidden):
+    code, title = "blocked", "You cannot follow this user"

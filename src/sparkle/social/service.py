@@ -17,7 +17,7 @@ from sparkle.core.db import Cursor
 from sparkle.core.errors import ValidationFailed
 from sparkle.core.ratelimit import Limiter
 from sparkle.social import repository
-from sparkle.social.errors import FollowsHidden, SelfFollow
+from sparkle.social.errors import FollowBlocked, FollowsHidden, SelfFollow
 from sparkle.social.schemas import FollowPage, FollowState, FollowUser
 
 # Follow sprees are how spam accounts get noticed; a person rarely follows 60 people an hour.
@@ -46,6 +46,10 @@ async def follow(
     if actor.id == user_id:
         raise SelfFollow()
     await _access_target(session, user_id)
+    from sparkle.messaging.service import blocked_between  # messaging depends on social
+
+    if await blocked_between(session, actor.id, user_id):
+        raise FollowBlocked()
     await limiter.hit(FOLLOW_PER_USER, "follow", str(actor.id))
     if await repository.insert(session, actor.id, user_id):
         events.publish(

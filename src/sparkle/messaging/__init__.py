@@ -1,0 +1,1 @@
+"""Direct and group conversations, messages, read receipts, blocks and DM privacy."""

@@ -1,0 +1,282 @@
+"""Messaging queries: participants, unread counts, blocks and settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sparkle.accounts.models import Profile, User
+from sparkle.core.db import utcnow
+from sparkle.core.db.base import new_id
+from sparkle.messaging.models import (
+    Conversation,
+    ConversationParticipant,
+    Message,
+    MessagingSettings,
+    UserBlock,
+)
+
+UserRow = tuple[uuid.UUID, str, str, str | None]
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def users(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, UserRow]:
+    """id → (id, username, display name, avatar) of live accounts."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(
+            User.id,
+            User.username,
+            func.coalesce(Profile.display_name, User.username),
+            Profile.avatar_url,
+        )
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .where(User.id.in_(ids), User.deleted_at.is_(None))
+    )
+    return {r[0]: (r[0], r[1], r[2], r[3]) for r in rows}
+
+
+async def participant(
+    session: AsyncSession, conversation_id: uuid.UUID, user_id: uuid.UUID, *, lock: bool = False
+) -> ConversationParticipant | None:
+    stmt = select(ConversationParticipant).where(
+        ConversationParticipant.conversation_id == conversation_id,
+        ConversationParticipant.user_id == user_id,
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def participants(
+    session: AsyncSession, conversation_ids: list[uuid.UUID]
+) -> list[ConversationParticipant]:
+    if not conversation_ids:
+        return []
+    stmt = (
+        select(ConversationParticipant)
+        .where(ConversationParticipant.conversation_id.in_(conversation_ids))
+        .order_by(ConversationParticipant.joined_at, ConversationParticipant.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def active_user_ids(session: AsyncSession, conversation_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = select(ConversationParticipant.user_id).where(
+        ConversationParticipant.conversation_id == conversation_id,
+        ConversationParticipant.is_active.is_(True),
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+def conversations_of(user_id: uuid.UUID) -> Select[tuple[Conversation]]:
+    return (
+        select(Conversation)
+        .join(ConversationParticipant, ConversationParticipant.conversation_id == Conversation.id)
+        .where(
+            ConversationParticipant.user_id == user_id, ConversationParticipant.is_active.is_(True)
+        )
+    )
+
+
+async def direct(session: AsyncSession, key: str) -> Conversation | None:
+    return (
+        await session.scalars(select(Conversation).where(Conversation.direct_key == key))
+    ).first()
+
+
+async def insert_direct(
+    session: AsyncSession, key: str, creator: uuid.UUID, now: datetime
+) -> uuid.UUID | None:
+    """Create the pair's conversation unless it exists (two racing creators meet in the unique key)."""
+    stmt = (
+        _insert(session)(Conversation)
+        .values(
+            id=new_id(),
+            kind="direct",
+            direct_key=key,
+            created_by=creator,
+            message_count=0,
+            last_message_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[Conversation.direct_key])
+        .returning(Conversation.id)
+    )
+    return (await session.execute(stmt)).scalar()
+
+
+async def messages_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Message]:
+    if not ids:
+        return {}
+    return {
+        m.id: m for m in (await session.scalars(select(Message).where(Message.id.in_(ids)))).all()
+    }
+
+
+async def record_message(session: AsyncSession, message: Message) -> int:
+    """Point the conversation at its newest message; the count is incremented in SQL (exact
+    under concurrent senders). Returns the new count."""
+    stmt = (
+        update(Conversation)
+        .where(Conversation.id == message.conversation_id)
+        .values(
+            message_count=Conversation.message_count + 1,
+            last_message_id=message.id,
+            last_message_at=message.created_at,
+            updated_at=utcnow(),
+        )
+        .returning(Conversation.message_count)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def advance_read(
+    session: AsyncSession, conversation_id: uuid.UUID, user_id: uuid.UUID, message_id: uuid.UUID
+) -> bool:
+    """Move the read pointer forward (never back). True when it moved."""
+    stmt = (
+        update(ConversationParticipant)
+        .where(
+            ConversationParticipant.conversation_id == conversation_id,
+            ConversationParticipant.user_id == user_id,
+            or_(
+                ConversationParticipant.last_read_message_id.is_(None),
+                ConversationParticipant.last_read_message_id < message_id,
+            ),
+        )
+        .values(last_read_message_id=message_id, last_read_at=utcnow())
+        .returning(ConversationParticipant.id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def unread_counts(
+    session: AsyncSession, user_id: uuid.UUID, conversation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Messages from others after the user's read pointer, per conversation (one query)."""
+    if not conversation_ids:
+        return {}
+    p = ConversationParticipant
+    stmt = (
+        select(Message.conversation_id, func.count(Message.id))
+        .join(p, and_(p.conversation_id == Message.conversation_id, p.user_id == user_id))
+        .where(
+            Message.conversation_id.in_(conversation_ids),
+            Message.deleted_at.is_(None),
+            or_(Message.sender_id.is_(None), Message.sender_id != user_id),
+            or_(p.last_read_message_id.is_(None), Message.id > p.last_read_message_id),
+            Message.created_at >= p.joined_at,
+        )
+        .group_by(Message.conversation_id)
+    )
+    return {cid: n for cid, n in (await session.execute(stmt)).all()}
+
+
+async def total_unread(session: AsyncSession, user_id: uuid.UUID) -> int:
+    ids = list(
+        (await session.scalars(conversations_of(user_id).with_only_columns(Conversation.id))).all()
+    )
+    return sum((await unread_counts(session, user_id, ids)).values())
+
+
+# --- blocks and settings -----------------------------------------------------------------
+
+
+async def blocked_between(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
+    stmt = select(UserBlock.id).where(
+        or_(
+            and_(UserBlock.blocker_id == a, UserBlock.blocked_id == b),
+            and_(UserBlock.blocker_id == b, UserBlock.blocked_id == a),
+        )
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None
+
+
+async def blocked_any(
+    session: AsyncSession, a: uuid.UUID, others: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of `others` who block `a` or whom `a` blocks."""
+    if not others:
+        return set()
+    stmt = select(UserBlock.blocker_id, UserBlock.blocked_id).where(
+        or_(
+            and_(UserBlock.blocker_id == a, UserBlock.blocked_id.in_(others)),
+            and_(UserBlock.blocked_id == a, UserBlock.blocker_id.in_(others)),
+        )
+    )
+    return {x if x != a else y for x, y in (await session.execute(stmt)).all()}
+
+
+async def insert_block(session: AsyncSession, blocker: uuid.UUID, blocked: uuid.UUID) -> bool:
+    stmt = (
+        _insert(session)(UserBlock)
+        .values(id=new_id(), blocker_id=blocker, blocked_id=blocked, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[UserBlock.blocker_id, UserBlock.blocked_id])
+        .returning(UserBlock.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def delete_block(session: AsyncSession, blocker: uuid.UUID, blocked: uuid.UUID) -> bool:
+    row = (
+        await session.scalars(
+            select(UserBlock).where(
+                UserBlock.blocker_id == blocker, UserBlock.blocked_id == blocked
+            )
+        )
+    ).first()
+    if row is None:
+        return False
+    await session.delete(row)
+    await session.flush()
+    return True
+
+
+async def blocks_of(session: AsyncSession, blocker: uuid.UUID) -> list[UserBlock]:
+    stmt = (
+        select(UserBlock)
+        .where(UserBlock.blocker_id == blocker)
+        .order_by(UserBlock.created_at.desc())
+    )
+    return list((await session.scalars(stmt.limit(1000))).all())
+
+
+async def settings_of(
+    session: AsyncSession, user_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, MessagingSettings]:
+    if not user_ids:
+        return {}
+    stmt = select(MessagingSettings).where(MessagingSettings.user_id.in_(user_ids))
+    return {s.user_id: s for s in (await session.scalars(stmt)).all()}
+
+
+async def direct_partners(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """Everyone `user_id` shares a direct conversation with."""
+    mine = ConversationParticipant
+    stmt = (
+        select(ConversationParticipant.user_id)
+        .join(Conversation, Conversation.id == ConversationParticipant.conversation_id)
+        .where(
+            Conversation.kind == "direct",
+            ConversationParticipant.user_id != user_id,
+            Conversation.id.in_(
+                select(mine.conversation_id).where(
+                    mine.user_id == user_id, mine.is_active.is_(True)
+                )
+            ),
+        )
+        .limit(5000)
+    )
+    return list((await session.scalars(stmt)).all())

@@ -1,0 +1,843 @@
+"""Conversations and messages: who may talk to whom, sending, editing, read receipts, blocks.
+
+The REST routes and the socket events call the same functions here; the boundary (request,
+socket handler) commits, and realtime emits follow the commit through domain events
+(`message:created`, `message:updated`, `message:read`, `conversation:updated`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from limits import parse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sparkle.accounts.models import Role, User
+from sparkle.core import events
+from sparkle.core.db import keyset_page, utcnow
+from sparkle.core.errors import ValidationFailed
+from sparkle.core.ratelimit import Limiter
+from sparkle.messaging import repository
+from sparkle.messaging.errors import (
+    ConversationNotFound,
+    DmNotAllowed,
+    MessageDeleted,
+    MessageNotFound,
+    MessagingForbidden,
+    NotAGroup,
+)
+from sparkle.messaging.models import (
+    Conversation,
+    ConversationKind,
+    ConversationParticipant,
+    DmPolicy,
+    Message,
+    MessageType,
+    MessagingSettings,
+    ParticipantRole,
+)
+from sparkle.messaging.schemas import (
+    MAX_GROUP,
+    AttachmentRead,
+    BlockPage,
+    BlockRead,
+    ConversationCreate,
+    ConversationPage,
+    ConversationRead,
+    ConversationUpdate,
+    MessageCreate,
+    MessagePage,
+    MessageRead,
+    MessageUpdate,
+    MessagingSettingsRead,
+    MessagingSettingsUpdate,
+    ParticipantRead,
+    ReadState,
+    UserRef,
+)
+from sparkle.notifications import service as notifications_service
+from sparkle.notifications.models import NotificationType
+from sparkle.social import service as social_service
+
+MESSAGES_PER_USER = parse("60/minute")
+DELETED_TEXT = "Message deleted"
+PREVIEW = 140
+MAX_TEXT = 5000
+MANAGERS = (ParticipantRole.OWNER.value, ParticipantRole.ADMIN.value)
+
+
+def _staff(user: User) -> bool:
+    return user.role in (Role.ADMIN, Role.MODERATOR)
+
+
+def direct_key(a: uuid.UUID, b: uuid.UUID) -> str:
+    lo, hi = sorted((str(a), str(b)))
+    return f"{lo}:{hi}"
+
+
+# --- settings and blocks -------------------------------------------------------------------
+
+
+async def get_settings(session: AsyncSession, user_id: uuid.UUID) -> MessagingSettingsRead:
+    row = (await repository.settings_of(session, [user_id])).get(user_id)
+    return _settings_read(row)
+
+
+def _settings_read(row: MessagingSettings | None) -> MessagingSettingsRead:
+    if row is None:
+        return MessagingSettingsRead(dm_policy=DmPolicy.EVERYONE.value, read_receipts=True)
+    return MessagingSettingsRead(dm_policy=row.dm_policy, read_receipts=row.read_receipts)  # type: ignore[arg-type]
+
+
+async def update_settings(
+    session: AsyncSession, user: User, data: MessagingSettingsUpdate
+) -> MessagingSettingsRead:
+    """Who may start a conversation with `user`, and whether they share read receipts."""
+    row = await session.get(MessagingSettings, user.id)
+    if row is None:
+        row = MessagingSettings(
+            user_id=user.id, dm_policy=DmPolicy.EVERYONE.value, read_receipts=True
+        )
+        session.add(row)
+    if data.dm_policy is not None:
+        row.dm_policy = data.dm_policy
+    if data.read_receipts is not None:
+        row.read_receipts = data.read_receipts
+    row.updated_at = utcnow()
+    await session.flush()
+    return _settings_read(row)
+
+
+async def blocked_between(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
+    """True when either user blocks the other (other domains ask this before notifying)."""
+    return await repository.blocked_between(session, a, b)
+
+
+async def block(session: AsyncSession, actor: User, user_id: uuid.UUID) -> None:
+    """`actor` blocks `user_id`: no messages either way, and neither follows the other."""
+    if user_id == actor.id:
+        raise ValidationFailed("You cannot block yourself", fields={"userId": "That is you"})
+    target = (await repository.users(session, {user_id})).get(user_id)
+    if target is None:
+        raise ConversationNotFound("User not found", code="user_not_found")
+    if await repository.insert_block(session, actor.id, user_id):
+        if await social_service.is_following(session, actor.id, user_id):
+            await social_service.unfollow(session, actor, user_id)
+        if await social_service.is_following(session, user_id, actor.id):
+            blocked = await session.get(User, user_id)
+            assert blocked is not None
+            await social_service.unfollow(session, blocked, actor.id)
+        events.publish(
+            session, "user:blocked", {"blockerId": str(actor.id), "blockedId": str(user_id)}
+        )
+
+
+async def unblock(session: AsyncSession, actor: User, user_id: uuid.UUID) -> None:
+    if await repository.delete_block(session, actor.id, user_id):
+        events.publish(
+            session, "user:unblocked", {"blockerId": str(actor.id), "blockedId": str(user_id)}
+        )
+
+
+async def list_blocks(session: AsyncSession, actor: User) -> BlockPage:
+    rows = await repository.blocks_of(session, actor.id)
+    people = await repository.users(session, {r.blocked_id for r in rows})
+    return BlockPage(
+        items=[
+            BlockRead(user=_ref(people[r.blocked_id]), created_at=r.created_at)
+            for r in rows
+            if r.blocked_id in people
+        ]
+    )
+
+
+async def _check_may_message(
+    session: AsyncSession, sender: User, recipients: list[uuid.UUID]
+) -> None:
+    """Blocks stop everyone; each recipient's DM policy stops all but staff."""
+    if await repository.blocked_any(session, sender.id, recipients):
+        raise DmNotAllowed("You cannot message this user")
+    if _staff(sender):
+        return
+    settings = await repository.settings_of(session, recipients)
+    for rid in recipients:
+        policy = settings[rid].dm_policy if rid in settings else DmPolicy.EVERYONE.value
+        if policy == DmPolicy.NOBODY.value:
+            raise DmNotAllowed()
+        if policy == DmPolicy.FOLLOWING.value and not await social_service.is_following(
+            session, rid, sender.id
+        ):
+            raise DmNotAllowed("This user only accepts messages from people they follow")
+
+
+# --- conversations -------------------------------------------------------------------------
+
+
+async def access(
+    session: AsyncSession, user: User, conversation_id: uuid.UUID, *, lock: bool = False
+) -> tuple[Conversation, ConversationParticipant]:
+    """The conversation and the caller's participation; 404 for anyone not an active participant."""
+    part = await repository.participant(session, conversation_id, user.id, lock=lock)
+    if part is None or not part.is_active:
+        raise ConversationNotFound()
+    conv = await session.get(Conversation, conversation_id)
+    if conv is None:
+        raise ConversationNotFound()
+    return conv, part
+
+
+async def may_join_room(session: AsyncSession, user: User, conversation_id: uuid.UUID) -> bool:
+    part = await repository.participant(session, conversation_id, user.id)
+    return part is not None and part.is_active
+
+
+async def create_conversation(
+    session: AsyncSession, actor: User, data: ConversationCreate
+) -> tuple[Conversation, bool]:
+    """A direct conversation (the pair's existing one when there is one) or a group.
+    Returns the conversation and whether it was created."""
+    others = [u for u in data.participant_ids if u != actor.id]
+    if not others:
+        raise ValidationFailed(
+            "Name someone else", fields={"participantIds": "Name at least one other user"}
+        )
+    people = await repository.users(session, set(others))
+    missing = [str(u) for u in others if u not in people]
+    if missing:
+        raise ValidationFailed(
+            "Unknown users", fields={"participantIds": f"No such users: {', '.join(missing)}"}
+        )
+    await _check_may_message(session, actor, others)
+    now = utcnow()
+    if len(others) == 1 and not data.group:
+        key = direct_key(actor.id, others[0])
+        existing = await repository.direct(session, key)
+        if existing is not None:
+            return existing, False
+        new_id = await repository.insert_direct(session, key, actor.id, now)
+        if new_id is None:  # created concurrently
+            conv = await repository.direct(session, key)
+            assert conv is not None
+            return conv, False
+        for uid in (actor.id, others[0]):
+            session.add(
+                ConversationParticipant(
+                    conversation_id=new_id, user_id=uid, role="member", joined_at=now
+                )
+            )
+        await session.flush()
+        conv = await session.get(Conversation, new_id)
+        assert conv is not None
+        return conv, True
+    if len(others) + 1 > MAX_GROUP:
+        raise ValidationFailed(
+            "Too many participants", fields={"participantIds": f"At most {MAX_GROUP} in a group"}
+        )
+    conv = Conversation(
+        kind=ConversationKind.GROUP.value,
+        title=data.title,
+        created_by=actor.id,
+        last_message_at=now,
+        created_at=now,
+        updated_at=now,
+        message_count=0,
+    )
+    session.add(conv)
+    await session.flush()
+    session.add(
+        ConversationParticipant(
+            conversation_id=conv.id, user_id=actor.id, role="owner", joined_at=now
+        )
+    )
+    for uid in others:
+        session.add(
+            ConversationParticipant(
+                conversation_id=conv.id, user_id=uid, role="member", joined_at=now
+            )
+        )
+    await session.flush()
+    return conv, True
+
+
+async def update_conversation(
+    session: AsyncSession, actor: User, conversation_id: uuid.UUID, data: ConversationUpdate
+) -> Conversation:
+    """Rename a group or change its avatar (owner and admins)."""
+    conv, part = await access(session, actor, conversation_id)
+    _manage(conv, part)
+    changed = data.model_fields_set
+    if "title" in changed and data.title != conv.title:
+        conv.title = data.title
+        await _system(
+            session,
+            conv,
+            actor,
+            f"{actor.username} renamed the conversation to “{data.title or ''}”",
+        )
+    if "avatar_url" in changed:
+        conv.avatar_url = data.avatar_url
+    await session.flush()
+    await _announce_conversation(session, conv)
+    return conv
+
+
+def _manage(conv: Conversation, part: ConversationParticipant) -> None:
+    if conv.kind != ConversationKind.GROUP.value:
+        raise NotAGroup()
+    if part.role not in MANAGERS:
+        raise MessagingForbidden("Only the owner and admins manage this conversation")
+
+
+async def add_participants(
+    session: AsyncSession, actor: User, conversation_id: uuid.UUID, user_ids: list[uuid.UUID]
+) -> Conversation:
+    conv, part = await access(session, actor, conversation_id)
+    _manage(conv, part)
+    ids = [u for u in dict.fromkeys(user_ids) if u != actor.id]
+    people = await repository.users(session, set(ids))
+    missing = [str(u) for u in ids if u not in people]
+    if missing:
+        raise ValidationFailed(
+            "Unknown users", fields={"userIds": f"No such users: {', '.join(missing)}"}
+        )
+    await _check_may_message(session, actor, ids)
+    rows = {p.user_id: p for p in await repository.participants(session, [conv.id])}
+    active = sum(1 for p in rows.values() if p.is_active)
+    fresh = [u for u in ids if u not in rows or not rows[u].is_active]
+    if active + len(fresh) > MAX_GROUP:
+        raise ValidationFailed(
+            "Too many participants", fields={"userIds": f"At most {MAX_GROUP} in a group"}
+        )
+    now = utcnow()
+    for uid in fresh:
+        if uid in rows:
+            rows[uid].is_active, rows[uid].left_at, rows[uid].joined_at, rows[uid].role = (
+                True,
+                None,
+                now,
+                "member",
+            )
+        else:
+            session.add(
+                ConversationParticipant(
+                    conversation_id=conv.id, user_id=uid, role="member", joined_at=now
+                )
+            )
+        await _system(session, conv, actor, f"{actor.username} added {people[uid][1]}")
+    await session.flush()
+    await _announce_conversation(session, conv)
+    return conv
+
+
+async def remove_participant(
+    session: AsyncSession, actor: User, conversation_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
+    """Leave (yourself) or remove someone (owner and admins; nobody removes the owner)."""
+    conv, part = await access(session, actor, conversation_id)
+    if user_id == actor.id:
+        if conv.kind != ConversationKind.GROUP.value:
+            raise NotAGroup("You cannot leave a direct conversation")
+        await _leave(session, conv, part, actor)
+        return
+    _manage(conv, part)
+    target = await repository.participant(session, conv.id, user_id)
+    if target is None or not target.is_active:
+        raise ConversationNotFound("Not a participant", code="participant_not_found")
+    if target.role == ParticipantRole.OWNER.value or (
+        target.role == "admin" and part.role != "owner"
+    ):
+        raise MessagingForbidden("You cannot remove this participant")
+    target.is_active, target.left_at = False, utcnow()
+    name = (await repository.users(session, {user_id})).get(user_id)
+    await _system(
+        session, conv, actor, f"{actor.username} removed {name[1] if name else 'a participant'}"
+    )
+    await session.flush()
+    await _announce_conversation(session, conv, also=[user_id])
+
+
+async def _leave(
+    session: AsyncSession, conv: Conversation, part: ConversationParticipant, actor: User
+) -> None:
+    part.is_active, part.left_at = False, utcnow()
+    if part.role == ParticipantRole.OWNER.value:
+        part.role = ParticipantRole.MEMBER.value
+        rest = [
+            p
+            for p in await repository.participants(session, [conv.id])
+            if p.is_active and p.id != part.id
+        ]
+        # The longest-standing admin takes over, else the longest-standing member.
+        heir = next((p for p in rest if p.role == "admin"), rest[0] if rest else None)
+        if heir is not None:
+            heir.role = ParticipantRole.OWNER.value
+    await _system(session, conv, actor, f"{actor.username} left")
+    await session.flush()
+    await _announce_conversation(session, conv, also=[actor.id])
+
+
+async def set_role(
+    session: AsyncSession, actor: User, conversation_id: uuid.UUID, user_id: uuid.UUID, role: str
+) -> None:
+    """The owner makes a participant an admin or a member again."""
+    conv, part = await access(session, actor, conversation_id)
+    _manage(conv, part)
+    if part.role != ParticipantRole.OWNER.value:
+        raise MessagingForbidden("Only the owner changes roles")
+    target = await repository.participant(session, conv.id, user_id)
+    if target is None or not target.is_active or target.user_id == actor.id:
+        raise ConversationNotFound("Not a participant", code="participant_not_found")
+    target.role = role
+    await session.flush()
+    await _announce_conversation(session, conv)
+
+
+async def mute(
+    session: AsyncSession, actor: User, conversation_id: uuid.UUID, until: datetime | None
+) -> None:
+    _, part = await access(session, actor, conversation_id)
+    part.muted_until = until
+    await session.flush()
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+async def _attachments(
+    session: AsyncSession, sender: User, ids: list[uuid.UUID]
+) -> list[dict[str, Any]]:
+    """The sender's own uploaded files, described as the message will show them."""
+    if not ids:
+        return []
+    from sparkle.core import runtime
+    from sparkle.media import service as media_service
+    from sparkle.media import storage as storage_mod
+    from sparkle.media.errors import MediaNotFound
+
+    out = []
+    store = storage_mod.get()
+    settings = runtime.get().settings
+    for fid in dict.fromkeys(ids):
+        try:
+            media = await media_service.access(session, sender, fid)
+        except MediaNotFound:
+            media = None
+        if media is None or media.user_id != sender.id:
+            raise ValidationFailed(
+                "Unknown attachment", fields={"attachmentIds": f"No file {fid} of yours"}
+            )
+        if not media.is_public:
+            raise ValidationFailed(
+                "Private files cannot be attached",
+                fields={"attachmentIds": f"File {fid} is private"},
+            )
+        read = await media_service.to_read(media, store, settings)
+        out.append(
+            AttachmentRead(
+                id=read.id,
+                file_type=read.file_type,
+                mime_type=read.mime_type,
+                original_name=read.original_name,
+                file_size=read.file_size,
+                url=read.url,
+                thumbnail_url=read.thumbnail_url,
+                blurhash=read.blurhash,
+                dimensions=read.dimensions.model_dump() if read.dimensions else None,
+            ).model_dump(mode="json", by_alias=True)
+        )
+    return out
+
+
+async def send(
+    session: AsyncSession,
+    sender: User,
+    conversation_id: uuid.UUID,
+    data: MessageCreate,
+    *,
+    limiter: Limiter | None = None,
+) -> Message:
+    """Post a message; participants hear `messageReceived` and `conversationUpdated` after commit."""
+    if limiter is not None:
+        await limiter.hit(MESSAGES_PER_USER, "message", str(sender.id))
+    conv, _ = await access(session, sender, conversation_id)
+    others = [u for u in await repository.active_user_ids(session, conv.id) if u != sender.id]
+    if conv.kind == ConversationKind.DIRECT.value:
+        await _check_may_message(session, sender, others)
+    # In a group, a block only silences notifications between the two (see `_notify`).
+    if data.reply_to_id is not None:
+        target = await session.get(Message, data.reply_to_id)
+        if target is None or target.conversation_id != conv.id:
+            raise ValidationFailed(
+                "Reply to a message of this conversation",
+                fields={"replyToId": "No such message here"},
+            )
+    attachments = await _attachments(session, sender, data.attachment_ids)
+    kind = data.type
+    if attachments and kind == MessageType.TEXT.value:
+        kind = (
+            MessageType.IMAGE.value
+            if all(a["fileType"] == "image" for a in attachments)
+            else MessageType.FILE.value
+        )
+    message = Message(
+        conversation_id=conv.id,
+        sender_id=sender.id,
+        type=kind,
+        content=data.content,
+        attachments=attachments,
+        reply_to_id=data.reply_to_id,
+        created_at=utcnow(),
+    )
+    session.add(message)
+    await session.flush()
+    count = await repository.record_message(session, message)
+    await repository.advance_read(session, conv.id, sender.id, message.id)
+    await _publish_created(session, conv, message, count, [sender.id, *others])
+    await _notify(session, conv, sender, message, others)
+    return message
+
+
+async def _system(session: AsyncSession, conv: Conversation, actor: User, text: str) -> Message:
+    message = Message(
+        conversation_id=conv.id,
+        sender_id=actor.id,
+        type=MessageType.SYSTEM.value,
+        content=text[:MAX_TEXT],
+        attachments=[],
+        created_at=utcnow(),
+    )
+    session.add(message)
+    await session.flush()
+    count = await repository.record_message(session, message)
+    await _publish_created(
+        session, conv, message, count, await repository.active_user_ids(session, conv.id)
+    )
+    return message
+
+
+async def _publish_created(
+    session: AsyncSession,
+    conv: Conversation,
+    message: Message,
+    count: int,
+    participant_ids: list[uuid.UUID],
+) -> None:
+    people = await repository.users(session, {message.sender_id} if message.sender_id else set())
+    read = to_message_read(message, people)
+    events.publish(
+        session,
+        "message:created",
+        {
+            "conversationId": str(conv.id),
+            "participantIds": [str(u) for u in participant_ids],
+            "message": read.model_dump(mode="json", by_alias=True),
+            "conversation": {
+                "id": str(conv.id),
+                "lastMessageId": str(message.id),
+                "lastMessageAt": message.created_at.isoformat(),
+                "messageCount": count,
+                "lastMessage": read.model_dump(mode="json", by_alias=True),
+            },
+        },
+    )
+
+
+async def _notify(
+    session: AsyncSession,
+    conv: Conversation,
+    sender: User,
+    message: Message,
+    recipients: list[uuid.UUID],
+) -> None:
+    if not recipients:
+        return
+    now = utcnow()
+    parts = {p.user_id: p for p in await repository.participants(session, [conv.id])}
+    blocked = await repository.blocked_any(session, sender.id, recipients)
+    preview = message.content[:PREVIEW] or ("Sent an attachment" if message.attachments else "")
+    for rid in recipients:
+        p = parts.get(rid)
+        if rid in blocked or (p is not None and p.muted_until is not None and p.muted_until > now):
+            continue
+        await notifications_service.notify(
+            session,
+            recipient_id=rid,
+            type=NotificationType.DIRECT_MESSAGE,
+            actor_id=sender.id,
+            target=notifications_service.Target("conversation", conv.id),
+            phrase="sent you a message",
+            content=preview,
+            data={
+                "conversationId": str(conv.id),
+                "messageId": str(message.id),
+                "url": f"/messages/{conv.id}",
+            },
+        )
+
+
+async def _own_message(
+    session: AsyncSession, actor: User, message_id: uuid.UUID
+) -> tuple[Message, Conversation]:
+    message = await session.get(Message, message_id)
+    if message is None:
+        raise MessageNotFound()
+    try:
+        conv, _ = await access(session, actor, message.conversation_id)
+    except ConversationNotFound:
+        raise MessageNotFound() from None
+    if message.sender_id != actor.id or message.type == MessageType.SYSTEM.value:
+        raise MessagingForbidden("Only the sender may change a message")
+    if message.deleted_at is not None:
+        raise MessageDeleted()
+    return message, conv
+
+
+async def edit(
+    session: AsyncSession, actor: User, message_id: uuid.UUID, data: MessageUpdate
+) -> Message:
+    """The sender rewrites a message; it keeps `editedAt`."""
+    message, conv = await _own_message(session, actor, message_id)
+    if data.content != message.content:
+        message.content = data.content
+        message.edited_at = utcnow()
+        await session.flush()
+        await _publish_changed(session, conv, message)
+    return message
+
+
+async def delete(session: AsyncSession, actor: User, message_id: uuid.UUID) -> Message:
+    """The sender deletes a message: it stays in the thread as "Message deleted"."""
+    message, conv = await _own_message(session, actor, message_id)
+    message.deleted_at = utcnow()
+    message.content = ""
+    message.attachments = []
+    await session.flush()
+    await _publish_changed(session, conv, message)
+    return message
+
+
+async def _publish_changed(session: AsyncSession, conv: Conversation, message: Message) -> None:
+    people = await repository.users(session, {message.sender_id} if message.sender_id else set())
+    events.publish(
+        session,
+        "message:updated",
+        {
+            "conversationId": str(conv.id),
+            "participantIds": [str(u) for u in await repository.active_user_ids(session, conv.id)],
+            "message": to_message_read(message, people).model_dump(mode="json", by_alias=True),
+        },
+    )
+
+
+async def mark_read(
+    session: AsyncSession,
+    reader: User,
+    message_id: uuid.UUID,
+    conversation_id: uuid.UUID | None = None,
+) -> ReadState:
+    """Everything up to `message_id` is read. Its sender hears `messageRead` when both share
+    read receipts (turning them off also hides other people's)."""
+    message = await session.get(Message, message_id)
+    if conversation_id is not None:
+        conv, part = await access(session, reader, conversation_id)
+        if message is None or message.conversation_id != conv.id:
+            raise ValidationFailed(
+                "The message is not in this conversation",
+                fields={"messageId": "Not in this conversation"},
+            )
+    else:
+        if message is None:
+            raise MessageNotFound()
+        try:
+            conv, part = await access(session, reader, message.conversation_id)
+        except ConversationNotFound:
+            raise MessageNotFound() from None
+    moved = await repository.advance_read(session, conv.id, reader.id, message.id)
+    unread = (await repository.unread_counts(session, reader.id, [conv.id])).get(conv.id, 0)
+    if moved and message.sender_id and message.sender_id != reader.id:
+        prefs = await repository.settings_of(session, [reader.id, message.sender_id])
+        if all(
+            prefs[u].read_receipts if u in prefs else True for u in (reader.id, message.sender_id)
+        ):
+            events.publish(
+                session,
+                "message:read",
+                {
+                    "messageId": str(message.id),
+                    "readBy": str(reader.id),
+                    "senderId": str(message.sender_id),
+                    "conversationId": str(conv.id),
+                },
+            )
+    await session.refresh(part)
+    return ReadState(
+        conversation_id=conv.id, last_read_message_id=part.last_read_message_id, unread_count=unread
+    )
+
+
+async def _announce_conversation(
+    session: AsyncSession, conv: Conversation, also: list[uuid.UUID] | None = None
+) -> None:
+    ids = await repository.active_user_ids(session, conv.id)
+    events.publish(
+        session,
+        "conversation:updated",
+        {
+            "participantIds": [str(u) for u in {*ids, *(also or [])}],
+            "conversation": {
+                "id": str(conv.id),
+                "title": conv.title,
+                "avatarUrl": conv.avatar_url,
+                "lastMessageId": str(conv.last_message_id) if conv.last_message_id else None,
+                "lastMessageAt": conv.last_message_at.isoformat() if conv.last_message_at else None,
+                "messageCount": conv.message_count,
+                "participantIds": [str(u) for u in ids],
+            },
+        },
+    )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _ref(row: repository.UserRow) -> UserRef:
+    return UserRef(id=row[0], username=row[1], display_name=row[2], avatar_url=row[3])
+
+
+def to_message_read(message: Message, people: dict[uuid.UUID, repository.UserRow]) -> MessageRead:
+    deleted = message.deleted_at is not None
+    sender = people.get(message.sender_id) if message.sender_id else None
+    return MessageRead(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        sender_id=message.sender_id,
+        sender=_ref(sender) if sender else None,
+        type=message.type,
+        content=DELETED_TEXT if deleted else message.content,
+        attachments=[]
+        if deleted
+        else [AttachmentRead.model_validate(a) for a in message.attachments or []],
+        reply_to_id=message.reply_to_id,
+        edited_at=message.edited_at,
+        deleted=deleted,
+        created_at=message.created_at,
+    )
+
+
+async def read_message(session: AsyncSession, message: Message) -> MessageRead:
+    people = await repository.users(session, {message.sender_id} if message.sender_id else set())
+    return to_message_read(message, people)
+
+
+async def list_messages(
+    session: AsyncSession,
+    viewer: User,
+    conversation_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> MessagePage:
+    """Newest first, keyset-paged; a participant sees what was said since they joined."""
+    conv, part = await access(session, viewer, conversation_id)
+    from sqlalchemy import select
+
+    stmt = select(Message).where(Message.conversation_id == conv.id)
+    if conv.kind == ConversationKind.GROUP.value:
+        stmt = stmt.where(Message.created_at >= part.joined_at)
+    rows, next_cursor = await keyset_page(
+        session, stmt, sort_col=Message.created_at, id_col=Message.id, cursor=cursor, limit=limit
+    )
+    people = await repository.users(session, {m.sender_id for m in rows if m.sender_id})
+    return MessagePage(items=[to_message_read(m, people) for m in rows], next_cursor=next_cursor)
+
+
+async def list_conversations(
+    session: AsyncSession, viewer: User, *, cursor: str | None, limit: int
+) -> ConversationPage:
+    """The viewer's conversations, most recent activity first, with unread counts and last messages."""
+    rows, next_cursor = await keyset_page(
+        session,
+        repository.conversations_of(viewer.id),
+        sort_col=Conversation.last_message_at,
+        id_col=Conversation.id,
+        cursor=cursor,
+        limit=limit,
+    )
+    return ConversationPage(items=await hydrate(session, viewer, rows), next_cursor=next_cursor)
+
+
+async def read_conversation(
+    session: AsyncSession, viewer: User, conversation_id: uuid.UUID
+) -> ConversationRead:
+    conv, _ = await access(session, viewer, conversation_id)
+    return (await hydrate(session, viewer, [conv]))[0]
+
+
+async def hydrate(
+    session: AsyncSession, viewer: User, convs: list[Conversation]
+) -> list[ConversationRead]:
+    """Conversations as `viewer` sees them, in a constant number of queries."""
+    ids = [c.id for c in convs]
+    parts = await repository.participants(session, ids)
+    by_conv: dict[uuid.UUID, list[ConversationParticipant]] = defaultdict(list)
+    for p in parts:
+        by_conv[p.conversation_id].append(p)
+    last = await repository.messages_by_id(
+        session, [c.last_message_id for c in convs if c.last_message_id]
+    )
+    people = await repository.users(
+        session, {p.user_id for p in parts} | {m.sender_id for m in last.values() if m.sender_id}
+    )
+    unread = await repository.unread_counts(session, viewer.id, ids)
+    prefs = await repository.settings_of(session, list({p.user_id for p in parts}))
+
+    def receipts(uid: uuid.UUID) -> bool:
+        return prefs[uid].read_receipts if uid in prefs else True
+
+    mine_share = receipts(viewer.id)
+    out = []
+    for conv in convs:
+        me = next(p for p in by_conv[conv.id] if p.user_id == viewer.id)
+        shown = [
+            ParticipantRead(
+                user=_ref(people[p.user_id]),
+                role=p.role,
+                is_active=p.is_active,
+                joined_at=p.joined_at,
+                last_read_message_id=p.last_read_message_id
+                if (p.user_id == viewer.id or (mine_share and receipts(p.user_id)))
+                else None,
+            )
+            for p in by_conv[conv.id]
+            if p.user_id in people and p.is_active
+        ]
+        message = last.get(conv.last_message_id) if conv.last_message_id else None
+        out.append(
+            ConversationRead(
+                id=conv.id,
+                kind=conv.kind,
+                title=conv.title,
+                avatar_url=conv.avatar_url,
+                participants=shown,  # type: ignore[arg-type]
+                last_message=to_message_read(message, people) if message else None,
+                last_message_id=conv.last_message_id,
+                last_message_at=conv.last_message_at,
+                message_count=conv.message_count,
+                unread_count=unread.get(conv.id, 0),
+                muted_until=me.muted_until,
+                role=me.role,
+                created_at=conv.created_at,
+            )
+        )
+    return out
+
+
+async def unread_total(session: AsyncSession, viewer: User) -> int:
+    return await repository.total_unread(session, viewer.id)
+
+
+async def direct_partners(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return await repository.direct_partners(session, user_id)

@@ -1,0 +1,134 @@
+"""Messaging over Socket.IO: `sendMessage` and `markMessageRead` (seed 003), the
+`conversation:{id}` room's authorizer, and the after-commit emits of messaging events.
+
+Handlers run one unit of work each and answer only after it committed, so an `{ok: true}` ack
+always names a message that exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import RootModel
+
+from sparkle import realtime
+from sparkle.accounts.models import User
+from sparkle.core import events
+from sparkle.core.db import session_scope
+from sparkle.core.errors import NotFound, SparkleError, TooManyRequests
+from sparkle.messaging import service
+from sparkle.messaging.schemas import MessageCreate, ReadMark
+from sparkle.realtime.hub import Refused
+from sparkle.realtime.schemas import ErrorCode
+
+
+class SendMessageIn(MessageCreate):
+    """`sendMessage {conversationId, content, type}` (plus optional attachmentIds, replyToId)."""
+
+    conversation_id: uuid.UUID
+
+
+class MarkReadIn(RootModel[uuid.UUID | ReadMark]):
+    """`markMessageRead(messageId)`; `{messageId}` is accepted too."""
+
+    @property
+    def message_id(self) -> uuid.UUID:
+        return self.root if isinstance(self.root, uuid.UUID) else self.root.message_id
+
+
+def refusal(exc: SparkleError, failure: ErrorCode) -> Refused:
+    if isinstance(exc, NotFound):
+        return Refused(exc.detail, ErrorCode.UNAUTHORIZED)
+    if isinstance(exc, TooManyRequests):
+        return Refused(exc.detail, ErrorCode.RATE_LIMITED)
+    return Refused(exc.detail, failure)
+
+
+async def _user(session: Any, conn: Any) -> User:
+    user = await session.get(User, conn.user.id)
+    if user is None or user.deleted_at is not None:
+        raise Refused("Unknown user", ErrorCode.UNAUTHORIZED)
+    return user
+
+
+async def send_message(hub: Any, conn: Any, payload: SendMessageIn) -> dict[str, Any]:
+    data = MessageCreate.model_validate(payload.model_dump(exclude={"conversation_id"}))
+    try:
+        async with session_scope(hub.sessions, write=True) as session:
+            user = await _user(session, conn)
+            message = await service.send(
+                session, user, payload.conversation_id, data, limiter=hub.rt.limiter
+            )
+            read = await service.read_message(session, message)
+    except SparkleError as exc:
+        raise refusal(exc, ErrorCode.MESSAGE_SEND_FAILED) from None
+    return {"ok": True, "message": read.model_dump(mode="json", by_alias=True)}
+
+
+async def mark_message_read(hub: Any, conn: Any, payload: MarkReadIn) -> dict[str, Any]:
+    try:
+        async with session_scope(hub.sessions, write=True) as session:
+            user = await _user(session, conn)
+            state = await service.mark_read(session, user, payload.message_id)
+    except SparkleError as exc:
+        raise refusal(exc, ErrorCode.MESSAGE_READ_FAILED) from None
+    return {"ok": True, **state.model_dump(mode="json", by_alias=True)}
+
+
+# --- after-commit emits ----------------------------------------------------------------------
+
+
+def _user_rooms(ids: list[str]) -> list[str]:
+    return [f"user:{u}" for u in ids]
+
+
+async def _created(_name: str, payload: dict[str, Any]) -> None:
+    users = _user_rooms(payload["participantIds"])
+    await realtime.emit(
+        "messageReceived", payload["message"], [f"conversation:{payload['conversationId']}", *users]
+    )
+    await realtime.emit("conversationUpdated", payload["conversation"], users)
+
+
+async def _updated(_name: str, payload: dict[str, Any]) -> None:
+    message = payload["message"]
+    event = "messageDeleted" if message.get("deleted") else "messageUpdated"
+    users = _user_rooms(payload["participantIds"])
+    await realtime.emit(event, message, [f"conversation:{payload['conversationId']}", *users])
+
+
+async def _read(_name: str, payload: dict[str, Any]) -> None:
+    await realtime.emit(
+        "messageRead",
+        {"messageId": payload["messageId"], "readBy": payload["readBy"]},
+        f"user:{payload['senderId']}",
+    )
+
+
+async def _conversation(_name: str, payload: dict[str, Any]) -> None:
+    await realtime.emit(
+        "conversationUpdated", payload["conversation"], _user_rooms(payload["participantIds"])
+    )
+
+
+async def _may_join(session: Any, user: User, conversation_id: uuid.UUID) -> bool:
+    return await service.may_join_room(session, user, conversation_id)
+
+
+async def _partners(session: Any, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return await service.direct_partners(session, user_id)
+
+
+events.bus.subscribe("message:created", _created)
+events.bus.subscribe("message:updated", _updated)
+events.bus.subscribe("message:read", _read)
+events.bus.subscribe("conversation:updated", _conversation)
+realtime.register_channel("conversation", _may_join)
+realtime.register_presence_audience(_partners)
+realtime.register_event(
+    "sendMessage", SendMessageIn, send_message, ErrorCode.MESSAGE_SEND_FAILED.value
+)
+realtime.register_event(
+    "markMessageRead", MarkReadIn, mark_message_read, ErrorCode.MESSAGE_READ_FAILED.value
+)
