@@ -1,6 +1,11 @@
 // Browser behaviour of the server-rendered pages: HTMX with the CSRF header, the theme toggle,
 // self-dismissing flash messages and copy-to-clipboard. Pages work without it; it only adds.
 import htmx from "htmx.org";
+import "./notifications.js";
+import "./realtime.js";
+import "./messaging.js";
+import "./watchparty.js";
+import "./media.js";
 
 window.htmx = htmx;
 

@@ -14,13 +14,15 @@ from fastapi.staticfiles import StaticFiles
 
 import sparkle
 import sparkle.jobs  # noqa: F401  (registers job handlers)
+from sparkle import realtime
 from sparkle.core import jobs, logging, runtime
 from sparkle.core.config import Settings, get_settings
 from sparkle.core.docs import router as docs_router
 from sparkle.core.handlers import install as install_handlers
 from sparkle.core.health import router as health_router
 from sparkle.core.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
-from sparkle.feed import jobs as feed_jobs
+from sparkle.core.queue import embedded as embedded_jobs
+from sparkle.media import policy as media_policy
 from sparkle.web.errors import install as install_page_errors
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -37,6 +39,13 @@ TAGS = [
     {"name": "reactions", "description": "Reactions (LIKE, LOVE, LAUGH, WOW, SAD, ANGRY) on posts and comments."},
     {"name": "feed", "description": "Home feeds: latest, popular, trending and following."},
     {"name": "search", "description": "Full-text search of posts; users and tags by name, typo-tolerant."},
+    {"name": "notifications", "description": "Notifications: list, unread count, read state, preferences per type × channel."},
+    {"name": "realtime", "description": "Presence over HTTP; the Socket.IO protocol is in docs/realtime.md."},
+    {"name": "media", "description": "Uploads: images with variants and blurhash, videos with posters, documents; presigned direct uploads."},
+    {"name": "messages", "description": "Direct and group conversations, messages, read receipts, blocks and DM privacy."},
+    {"name": "watch-parties", "description": "Watch parties: a YouTube video watched together with synced playback, chat and moments."},
+    {"name": "jobs", "description": "Background job queues: counts, failed jobs, retries, pause (ADMIN only)."},
+    {"name": "email", "description": "The log of sent mail for support (ADMIN only); unsubscribe and tracking are pages."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -56,13 +65,13 @@ def create_app(settings: Settings | None = None, rt: runtime.Runtime | None = No
             app.state.runtime = runtime.build(settings)
             jobs.configure(inline=False)
         runtime.install(app.state.runtime)
-        # Tests pass their own runtime and run the trending job themselves.
-        ticker = feed_jobs.start_ticker() if own else None
+        # Tests pass their own runtime and run jobs inline; a runtime of our own persists them.
+        job_system = await embedded_jobs.start(app.state.runtime) if own else None
         try:
             yield
         finally:
-            if ticker is not None:
-                await feed_jobs.stop_ticker(ticker)
+            if job_system is not None:
+                await embedded_jobs.stop(job_system)
             await jobs.runner.drain()
             if own:
                 await app.state.runtime.close()
@@ -85,7 +94,9 @@ def create_app(settings: Settings | None = None, rt: runtime.Runtime | None = No
 
     install_handlers(app)
     install_page_errors(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, path_limits=media_policy.body_limits(settings)
+    )
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, hsts=settings.is_production)
     if settings.cors_origins:
         app.add_middleware(
@@ -105,6 +116,7 @@ def create_app(settings: Settings | None = None, rt: runtime.Runtime | None = No
     app.include_router(docs_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    realtime.install(app)  # Socket.IO at /socket.io
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -609,5 +609,9 @@ def check() -> None:
     out().print("[green]All components are reachable.[/]")
 
 
+from sparkle.core.jobs_cli import install as install_jobs_cli
+
+install_jobs_cli(app)
+
 if __name__ == "__main__":
     app()

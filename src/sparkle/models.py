@@ -4,6 +4,11 @@ from sparkle.accounts.models import Profile, User
 from sparkle.admin.models import AuditLog
 from sparkle.auth.models import AccountToken, LoginHistory, OAuthAccount, RecoveryCode, Session
 from sparkle.comments.models import Comment
+from sparkle.email.models import EmailedNotification, EmailLog, EmailSuppression  # noqa: F401
+from sparkle.media.models import MediaFile  # noqa: F401
+from sparkle.messaging.models import Conversation, ConversationParticipant, Message, MessagingSettings, UserBlock  # noqa: F401,E501
+from sparkle.watchparties.models import WatchParty, WatchPartyMoment, WatchPartyParticipant  # noqa: F401
+from sparkle.notifications.models import Notification, NotificationPreferences
 from sparkle.posts.models import (
     Category,
     Mention,
@@ -17,6 +22,7 @@ from sparkle.posts.models import (
 from sparkle.reactions.models import Reaction
 from sparkle.social.models import Follow
 from sparkle.core.db import Base
+from sparkle.core.queue.models import JobOutbox  # noqa: F401
 
 __all__ = [
     "AccountToken",
@@ -26,6 +32,8 @@ __all__ = [
     "Comment",
     "Follow",
     "Mention",
+    "Notification",
+    "NotificationPreferences",
     "Post",
     "PostRevision",
     "PostTag",

@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me-sparkle-development-secret-key"
-SECRET_FIELDS = {"secret_key", "database_url", "redis_url", "smtp_url"}
+SECRET_FIELDS = {"secret_key", "database_url", "redis_url", "smtp_url", "smtp_backup_url", "s3_secret_access_key"}
 
 
 class ConfigError(RuntimeError):
@@ -57,6 +57,74 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(3, validation_alias="ARGON2_TIME_COST", ge=1)
     argon2_memory_kib: int = Field(65536, validation_alias="ARGON2_MEMORY_KIB", ge=8)
     argon2_parallelism: int = Field(4, validation_alias="ARGON2_PARALLELISM", ge=1)
+    # Jobs: broker (auto = Redis if REDIS_URL, else PostgreSQL if DATABASE_URL is one, else the
+    # SQLite file), the worker inside the web process, sweep intervals, extra handler modules.
+    jobs_backend: Literal["auto", "sqlite", "redis", "postgres"] = Field(
+        "auto", validation_alias="JOBS_BACKEND"
+    )
+    jobs_sqlite_path: Path | None = Field(None, validation_alias="JOBS_SQLITE_PATH")
+    jobs_embedded_worker: bool = Field(True, validation_alias="JOBS_EMBEDDED_WORKER")
+    jobs_sweep_seconds: float = Field(15.0, validation_alias="JOBS_SWEEP_SECONDS", gt=0)
+    jobs_abort_wait_seconds: float = Field(5.0, validation_alias="JOBS_ABORT_WAIT_SECONDS", gt=0)
+    jobs_outbox_seconds: float = Field(30.0, validation_alias="JOBS_OUTBOX_SECONDS", gt=0)
+    jobs_import: list[str] = Field(default_factory=list, validation_alias="JOBS_IMPORT")
+    log_retention_days: int = Field(30, validation_alias="LOG_RETENTION_DAYS", ge=1)
+    # Email service: backup SMTP relay, sending limits, tracking, unsubscribe links, pacing.
+    smtp_backup_url: str | None = Field(None, validation_alias="SMTP_BACKUP_URL")
+    email_rate_per_hour: int = Field(1000, validation_alias="EMAIL_RATE_PER_HOUR", ge=1)
+    email_rate_per_recipient_day: int = Field(
+        100, validation_alias="EMAIL_RATE_PER_RECIPIENT_DAY", ge=1
+    )
+    email_tracking: bool = Field(False, validation_alias="EMAIL_TRACKING")
+    email_unsubscribe_days: int = Field(90, validation_alias="EMAIL_UNSUBSCRIBE_DAYS", ge=1)
+    email_batch_pace_seconds: float = Field(1.0, validation_alias="EMAIL_BATCH_PACE_SECONDS", ge=0)
+    # Notifications: grouping windows (likes like Discourse's 120 min), retention of read and
+    # unread rows, the size of a broadcast batch.
+    notification_like_group_seconds: int = Field(
+        7200, validation_alias="NOTIFICATION_LIKE_GROUP_SECONDS", ge=0
+    )
+    notification_group_seconds: int = Field(600, validation_alias="NOTIFICATION_GROUP_SECONDS", ge=0)
+    notification_read_retention_days: int = Field(
+        90, validation_alias="NOTIFICATION_READ_RETENTION_DAYS", ge=1
+    )
+    notification_unread_retention_days: int = Field(
+        365, validation_alias="NOTIFICATION_UNREAD_RETENTION_DAYS", ge=1
+    )
+    notification_broadcast_batch: int = Field(
+        500, validation_alias="NOTIFICATION_BROADCAST_BATCH", ge=1, le=5000
+    )
+    # Media (uploads): storage backend, S3 and CDN, size limits per category, quota, pixels.
+    media_storage: Literal["local", "s3"] = Field("local", validation_alias="MEDIA_STORAGE")
+    s3_endpoint_url: str | None = Field(None, validation_alias="S3_ENDPOINT_URL")
+    s3_bucket: str = Field("sparkle-media", validation_alias="S3_BUCKET")
+    s3_region: str = Field("us-east-1", validation_alias="S3_REGION")
+    s3_access_key_id: str | None = Field(None, validation_alias="S3_ACCESS_KEY_ID")
+    s3_secret_access_key: SecretStr | None = Field(None, validation_alias="S3_SECRET_ACCESS_KEY")
+    cdn_base_url: str | None = Field(None, validation_alias="CDN_BASE_URL")
+    media_max_bytes: int = Field(50 * 1024 * 1024, validation_alias="MEDIA_MAX_BYTES", ge=1)
+    media_category_max_bytes: dict[str, int] = Field(
+        default_factory=lambda: {"avatar": 5 * 1024 * 1024, "banner": 5 * 1024 * 1024},
+        validation_alias="MEDIA_CATEGORY_MAX_BYTES",
+    )
+    media_user_quota_bytes: int = Field(1024**3, validation_alias="MEDIA_USER_QUOTA_BYTES", ge=0)
+    media_max_pixels: int = Field(40_000_000, validation_alias="MEDIA_MAX_PIXELS", ge=1)
+    media_signed_url_seconds: int = Field(300, validation_alias="MEDIA_SIGNED_URL_SECONDS", ge=1)
+    # Realtime (Socket.IO): presence liveness (Zulip: renew every 60 s, offline after 140 s),
+    # change throttling, session re-checks, inbound limits, per-recipient queue bound.
+    realtime_presence_ttl: float = Field(140.0, validation_alias="REALTIME_PRESENCE_TTL", gt=0)
+    realtime_heartbeat_seconds: float = Field(60.0, validation_alias="REALTIME_HEARTBEAT_SECONDS", gt=0)
+    realtime_presence_throttle: float = Field(3.0, validation_alias="REALTIME_PRESENCE_THROTTLE", ge=0)
+    realtime_session_check_seconds: float = Field(
+        60.0, validation_alias="REALTIME_SESSION_CHECK_SECONDS", gt=0
+    )
+    realtime_typing_timeout: float = Field(5.0, validation_alias="REALTIME_TYPING_TIMEOUT", gt=0)
+    realtime_max_payload: int = Field(65_536, validation_alias="REALTIME_MAX_PAYLOAD", ge=1024)
+    realtime_events_per_second: float = Field(20.0, validation_alias="REALTIME_EVENTS_PER_SECOND", gt=0)
+    realtime_user_events_per_second: float = Field(
+        40.0, validation_alias="REALTIME_USER_EVENTS_PER_SECOND", gt=0
+    )
+    realtime_max_queue: int = Field(1000, validation_alias="REALTIME_MAX_QUEUE", ge=10)
+    realtime_gc_tuning: bool = Field(True, validation_alias="REALTIME_GC_TUNING")
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
