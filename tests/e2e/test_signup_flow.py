@@ -3,6 +3,7 @@ see the public profile, in headless Chromium against a real uvicorn server."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from sparkle.core.mail import list_outbox
+from sparkle.core.mail import OutboxMail, list_outbox
 from tests.fixtures.database import ROOT, run_alembic, skip_or_fail
 from tests.web.assets import ensure_assets
 
@@ -141,6 +142,16 @@ def watch_console(page: Page) -> list[str]:
     return problems
 
 
+async def mail_to(outbox: Path, address: str, timeout: float = 20.0) -> list[OutboxMail]:
+    """The outbox's mail to `address`, once some has arrived (jobs send it after commit)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = [m for m in list_outbox(outbox) if m.to == address]
+        if found or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.1)
+
+
 async def test_sign_up_verify_sign_in_edit_and_view_profile(
     server: Server, browser: Browser
 ) -> None:
@@ -161,7 +172,8 @@ async def test_sign_up_verify_sign_in_edit_and_view_profile(
     await expect(page.get_by_text("stella@example.com")).to_be_visible()
 
     # The outbox has the mail as an .eml file; open it through the dev viewer like a person would.
-    [mail] = [m for m in list_outbox(server.data_dir / "mail") if m.to == "stella@example.com"]
+    # The mail is sent by a background job of the server's embedded worker: wait for it.
+    [mail] = await mail_to(server.data_dir / "mail", "stella@example.com")
     [link] = [url for url in mail.links if "/verify-email?token=" in url]
     await page.get_by_role("button", name="Sign out").click()
     await page.goto(f"{base}/dev/mail")
