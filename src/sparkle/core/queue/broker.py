@@ -44,7 +44,7 @@ class Broker:
         self._connected = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, poll_interval: float = 0.05) -> Broker:
+    def from_settings(cls, settings: Settings, *, poll_interval: float = 0.5) -> Broker:
         backend = backend_name(settings)
         queues: dict[str, t.Any] = {}
         closers: list[t.Any] = []
