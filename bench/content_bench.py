@@ -58,6 +58,7 @@ RESULTS = ROOT / "bench" / "results" / "content.md"
 ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DATABASE = "sparkle_bench"
 DATABASE_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
+REDIS_URL = os.environ.get("SPARKLE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 SEED = 2026
 FULL = {"users": 10_000, "posts": 100_000, "comments": 500_000, "reactions": 1_000_000}
 DEEP_PAGES = 1000
@@ -258,7 +259,13 @@ def benchmark(args: argparse.Namespace) -> Report:
     try:
         with tempfile.TemporaryDirectory(prefix="sparkle-content-bench-") as tmp:
             env = server_env(Path(tmp) / "var")
-            env.update(DATABASE_URL=DATABASE_URL, SECRET_KEY="content-bench-" + "x" * 32)
+            # The distributed mode as deployed: PostgreSQL for data, Redis for the job queues,
+            # rate limits and realtime (a PostgreSQL job broker holds connections of its own).
+            env.update(
+                DATABASE_URL=DATABASE_URL,
+                REDIS_URL=REDIS_URL,
+                SECRET_KEY="content-bench-" + "x" * 32,
+            )
             subprocess.run(sparkle_command("migrate", "up"), env=env, check=True)
             if args.reuse:
                 seed_s = None
@@ -318,8 +325,8 @@ def benchmark(args: argparse.Namespace) -> Report:
         "machine": f"{_cpu_model()}, {os.cpu_count()} CPUs (server, PostgreSQL and load "
         "generator share them)",
         "python": platform.python_version(),
-        "server": "sparkle serve --workers 2 (uvicorn, uvloop, httptools), PostgreSQL on "
-        "loopback; rate limits off, logs at WARNING",
+        "server": "sparkle serve --workers 2 (uvicorn, uvloop, httptools), PostgreSQL and "
+        "Redis (job queues) on loopback; rate limits off, logs at WARNING",
         "data": f"{scale}: "
         + ", ".join(f"{v:,} {k}" for k, v in counts.items())
         + (
