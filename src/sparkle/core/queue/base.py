@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from abc import ABC, abstractmethod
 from typing import Any
 
 from saq.job import Job, Status
@@ -15,7 +16,7 @@ from sparkle.core.queue import spec
 STATES = ("waiting", "active", "completed", "failed", "delayed")
 
 
-class SparkleQueue:
+class SparkleQueue(ABC):
     """Mixin for a `saq.Queue` subclass. Subclasses implement the `_store_*` methods."""
 
     abort_wait: float = 5.0  # how long a sweep waits for a live worker to drop an aborted job
@@ -51,18 +52,22 @@ class SparkleQueue:
 
     # -- operator views ------------------------------------------------------------------
 
+    @abstractmethod
     async def counts(self) -> dict[str, int]:
         """Jobs per state: waiting, active, completed, failed, delayed."""
         raise NotImplementedError
 
+    @abstractmethod
     async def failed_jobs(self, limit: int = 50) -> list[Job]:
         raise NotImplementedError
 
+    @abstractmethod
     async def remove(self, key: str) -> bool:
         """Delete a job that is not running; a running one is aborted (and then kept as
         aborted). False if there is no such job."""
         raise NotImplementedError
 
+    @abstractmethod
     async def purge(self, states: tuple[str, ...] = ("completed", "failed")) -> int:
         """Delete every finished job in `states` now, regardless of retention."""
         raise NotImplementedError
@@ -91,9 +96,11 @@ class SparkleQueue:
     async def _forget_finished(self, job: Job) -> None:
         """Drop `job` from any index of finished jobs (stores that keep one)."""
 
+    @abstractmethod
     async def _store_paused(self) -> bool:
         raise NotImplementedError
 
+    @abstractmethod
     async def _store_set_paused(self, paused: bool) -> None:
         raise NotImplementedError
 
