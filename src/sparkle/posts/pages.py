@@ -273,15 +273,11 @@ async def more_comments(
     return render(request, "posts/_comment_page.html", context)
 
 
-@router.post("/posts/{post_id}/reactions/{kind}", dependencies=CSRF)
-async def react(
-    request: Request, post_id: uuid.UUID, kind: str, db: DbSession, principal: OptionalPrincipal
-) -> Response:
-    """Toggle one reaction: the form says whether it adds or removes, so a double click or a
-    replayed request cannot flip it back."""
-    user = _user(principal)
-    if user is None:
-        return redirect(request, f"/signin?next=/p/{post_id}")
+async def _toggle_reaction(
+    request: Request, db: AsyncSession, user: User, target: Any, target_id: uuid.UUID, kind: str
+) -> Any:
+    """Add or remove one reaction as the form says (so a double click or a replayed request
+    cannot flip it back); the fresh summary, or the error page to answer with."""
     try:
         reaction = ReactionType(kind)
     except ValueError:
@@ -290,9 +286,23 @@ async def react(
     if (await form_data(request)).get("action") != "remove":
         change = reactions_service.react
     try:
-        summary, _ = await _attempt(db, change(db, user, "post", post_id, reaction))
+        summary, _ = await _attempt(db, change(db, user, target, target_id, reaction))
     except SparkleError as exc:
         return render_error(request, exc.status, exc.title, exc.detail)
+    return summary
+
+
+@router.post("/posts/{post_id}/reactions/{kind}", dependencies=CSRF)
+async def react(
+    request: Request, post_id: uuid.UUID, kind: str, db: DbSession, principal: OptionalPrincipal
+) -> Response:
+    """Toggle one reaction on a post; the HTMX answer is the post's reaction bar."""
+    user = _user(principal)
+    if user is None:
+        return redirect(request, f"/signin?next=/p/{post_id}")
+    summary = await _toggle_reaction(request, db, user, "post", post_id, kind)
+    if isinstance(summary, Response):
+        return summary
     if not is_htmx(request):
         return redirect(request, f"/p/{post_id}")
     context = {"post": {"id": post_id, **summary.model_dump()}, "reactions": REACTIONS}
@@ -303,21 +313,13 @@ async def react(
 async def react_to_comment(
     request: Request, comment_id: uuid.UUID, kind: str, db: DbSession, principal: OptionalPrincipal
 ) -> Response:
-    """Toggle one reaction on a comment, as `react` does for posts."""
+    """Toggle one reaction on a comment; the HTMX answer is the comment's reactions."""
     user = _user(principal)
     if user is None:
         return signin_redirect(request)
-    try:
-        reaction = ReactionType(kind)
-    except ValueError:
-        return render_error(request, 404, "No such reaction")
-    change = reactions_service.unreact
-    if (await form_data(request)).get("action") != "remove":
-        change = reactions_service.react
-    try:
-        summary, _ = await _attempt(db, change(db, user, "comment", comment_id, reaction))
-    except SparkleError as exc:
-        return render_error(request, exc.status, exc.title, exc.detail)
+    summary = await _toggle_reaction(request, db, user, "comment", comment_id, kind)
+    if isinstance(summary, Response):
+        return summary
     if not is_htmx(request):
         post_id = await _comment_post(db, user, comment_id)
         return redirect(request, f"/p/{post_id}#comment-{comment_id}")
