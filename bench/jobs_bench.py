@@ -124,6 +124,17 @@ class Row:
     jobs: int
     enqueue_s: float
     process_s: float
+    cpu_us: float | None = None  # worker CPU time (user + system) per processed job
+
+
+def cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> float:
+    """User + system CPU time the processes have used so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in procs:
+        fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def start_python_workers(
@@ -187,6 +198,7 @@ async def python_run(backend: str, workers: int, n: int, concurrency: int, redis
             await broker.enqueue("bench.noop", {"i": i}, job_key=f"j{i}")
         enqueue_s = time.perf_counter() - t
         t = time.perf_counter()
+        cpu = cpu_seconds(procs)
         await queue.set_paused(False)
         while True:
             c = await queue.counts()
@@ -194,12 +206,13 @@ async def python_run(backend: str, workers: int, n: int, concurrency: int, redis
                 break
             await asyncio.sleep(0.005)
         process_s = time.perf_counter() - t
+        cpu = cpu_seconds(procs) - cpu
     finally:
         stop(procs)
         await broker.close()
         shutil.rmtree(data_dir, ignore_errors=True)
     name = "SAQ + Redis (sparkle)" if backend == "redis" else "SAQ + SQLite file (sparkle)"
-    return Row(name, workers, n, enqueue_s, process_s)
+    return Row(name, workers, n, enqueue_s, process_s, cpu / n * 1e6)
 
 
 def install_bullmq() -> Path | None:
@@ -259,6 +272,7 @@ def render(rows: list[Row], concurrency: int) -> Table:
         "enqueue jobs/s",
         "process jobs/s",
         "process vs BullMQ",
+        "worker CPU µs/job",
     ):
         table.add_column(col, justify="left" if col == "system" else "right")
     anchor = {r.workers: r.jobs / r.process_s for r in rows if r.system.startswith("BullMQ")}
@@ -272,6 +286,7 @@ def render(rows: list[Row], concurrency: int) -> Table:
             f"{r.jobs / r.enqueue_s:,.0f}",
             f"{rate:,.0f}",
             ratio,
+            f"{r.cpu_us:,.0f}" if r.cpu_us is not None else "-",
         )
     return table
 
@@ -286,6 +301,14 @@ def main() -> None:
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     )
     parser.add_argument("--skip-bullmq", action="store_true")
+    parser.add_argument(
+        "--backends",
+        default="redis,sqlite",
+        help="comma-separated Python brokers to run (redis, sqlite, postgres)",
+    )
+    parser.add_argument(
+        "--workers", default="1,2", help="comma-separated worker process counts to run"
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -294,8 +317,9 @@ def main() -> None:
         return
     console = Console()
     rows: list[Row] = []
-    for backend in ("redis", "sqlite"):
-        for workers in (1, 2):
+    counts = [int(w) for w in args.workers.split(",") if w]
+    for backend in [b for b in args.backends.split(",") if b]:
+        for workers in counts:
             console.print(f"{backend}, {workers} worker(s)...")
             rows.append(
                 asyncio.run(
@@ -307,7 +331,7 @@ def main() -> None:
         directory = install_bullmq()
         if directory is not None:
             try:
-                for workers in (1, 2):
+                for workers in counts:
                     console.print(f"BullMQ, {workers} worker(s)...")
                     rows.append(
                         bullmq_run(directory, workers, args.jobs, args.concurrency, args.redis_url)

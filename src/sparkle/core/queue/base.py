@@ -55,22 +55,19 @@ class SparkleQueue(ABC):
     @abstractmethod
     async def counts(self) -> dict[str, int]:
         """Jobs per state: waiting, active, completed, failed, delayed."""
-        raise NotImplementedError
 
     @abstractmethod
     async def failed_jobs(self, limit: int = 50) -> list[Job]:
-        raise NotImplementedError
+        """The newest failed jobs, newest first."""
 
     @abstractmethod
     async def remove(self, key: str) -> bool:
         """Delete a job that is not running; a running one is aborted (and then kept as
         aborted). False if there is no such job."""
-        raise NotImplementedError
 
     @abstractmethod
     async def purge(self, states: tuple[str, ...] = ("completed", "failed")) -> int:
         """Delete every finished job in `states` now, regardless of retention."""
-        raise NotImplementedError
 
     async def retry_job(self, key: str) -> Job | None:
         """Queue a failed or aborted job again with fresh attempts."""
@@ -98,11 +95,11 @@ class SparkleQueue(ABC):
 
     @abstractmethod
     async def _store_paused(self) -> bool:
-        raise NotImplementedError
+        """The queue's stored pause flag."""
 
     @abstractmethod
     async def _store_set_paused(self, paused: bool) -> None:
-        raise NotImplementedError
+        """Store the queue's pause flag."""
 
 
 def job_view(job: Job) -> dict[str, Any]:

@@ -37,9 +37,16 @@ def sqlite_path(settings: Settings) -> Path:
 
 
 class Broker:
-    def __init__(self, backend: str, queues: dict[str, t.Any], closers: list[t.Any]) -> None:
+    def __init__(
+        self,
+        backend: str,
+        queues: dict[str, t.Any],
+        closers: list[t.Any],
+        openers: list[t.Any] | None = None,
+    ) -> None:
         self.backend = backend
         self.queues: dict[str, t.Any] = queues
+        self._openers = openers or []
         self._closers = closers
         self._connected = False
 
@@ -47,6 +54,7 @@ class Broker:
     def from_settings(cls, settings: Settings, *, poll_interval: float = 0.5) -> Broker:
         backend = backend_name(settings)
         queues: dict[str, t.Any] = {}
+        openers: list[t.Any] = []
         closers: list[t.Any] = []
         if backend == "redis":
             import redis.asyncio as aioredis
@@ -62,43 +70,50 @@ class Broker:
         elif backend == "postgres":
             from psycopg_pool import AsyncConnectionPool
 
-            from sparkle.core.queue.postgres import SparklePostgresQueue
+            from sparkle.core.queue.postgres import (
+                APPLICATION_NAME,
+                Listener,
+                PauseBoard,
+                SparklePostgresQueue,
+            )
 
             url = settings.effective_database_url.replace("+asyncpg", "").replace("+psycopg", "")
             if not url.startswith("postgres"):
                 raise ValueError("JOBS_BACKEND=postgres needs a PostgreSQL DATABASE_URL")
+            # One pool and one listening connection per process, shared by all queues.
+            size = settings.jobs_pg_pool_size
             pool = AsyncConnectionPool(
                 url,
                 open=False,
-                min_size=2,
-                max_size=40,
-                kwargs={"autocommit": True},
+                min_size=min(2, size),
+                max_size=size,
+                kwargs={"autocommit": True, "application_name": APPLICATION_NAME},
                 check=AsyncConnectionPool.check_connection,
             )
-            closers.append(pool.close)
+            listener = Listener(url, application_name=APPLICATION_NAME)
+            board = PauseBoard(pool)
             for name in spec.QUEUES:
-                queues[name] = SparklePostgresQueue(pool, name=name, manage_pool_lifecycle=False)
-            queues["__pool__"] = pool
+                queues[name] = SparklePostgresQueue(
+                    pool, name=name, listener=listener, pause_board=board
+                )
+            openers.extend([pool.open, listener.connect])
+            closers.extend([listener.close, pool.close])
         else:
             from sparkle.core.queue.sqlite import SQLiteQueue, SQLiteStore
 
             store = SQLiteStore(sqlite_path(settings))
             for name in spec.QUEUES:
                 queues[name] = SQLiteQueue(store, name=name, poll_interval=poll_interval)
-        pool = queues.pop("__pool__", None)
-        broker = cls(backend, queues, closers)
-        broker._pool = pool
+        broker = cls(backend, queues, closers, openers)
         for queue in queues.values():
             queue.abort_wait = settings.jobs_abort_wait_seconds
         return broker
 
-    _pool: t.Any = None
-
     async def connect(self) -> None:
         if self._connected:
             return
-        if self._pool is not None:
-            await self._pool.open()
+        for open_ in self._openers:
+            await open_()
         for queue in self.queues.values():
             await queue.connect()
         self._connected = True
