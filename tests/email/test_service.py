@@ -77,7 +77,7 @@ class TestSend:
         assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         https, mailto = [part.strip(" <>") for part in headers["List-Unsubscribe"].split(",")]
         assert https.startswith("http://testserver/unsubscribe?token=")
-        assert mailto.startswith("mailto:unsubscribe@")
+        assert mailto.startswith("mailto:unsubscribe+")
         claims = tokens.read_unsubscribe(rt.settings, https.split("token=")[1])
         assert (claims.user_id, claims.scope) == (owner.id, "SYSTEM")
         assert https in mail.text.splitlines()

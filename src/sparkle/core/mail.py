@@ -215,10 +215,12 @@ class SmtpTransport:
 
     async def deliver(self, message: EmailMessage) -> None:
         last: Exception | None = None
+        sender = _envelope_sender(message)
         for index, endpoint in enumerate(self.endpoints):
             try:
                 await aiosmtplib.send(
                     message,
+                    sender=sender,
                     hostname=endpoint.hostname,
                     port=endpoint.port,
                     username=endpoint.username,
@@ -249,6 +251,18 @@ class SmtpTransport:
             log.info("mail_sent", endpoint=str(endpoint), message_id=message["Message-ID"])
             return
         raise MailDeliveryError(f"no SMTP server took the message: {last}") from last
+
+
+def _envelope_sender(message: EmailMessage) -> str | None:
+    """The MAIL FROM a message asks for in its Return-Path header (None: from its From).
+
+    The header is taken out: the final delivery writes Return-Path from the envelope.
+    """
+    value = message.get("Return-Path")
+    if value is None:
+        return None
+    del message["Return-Path"]
+    return parseaddr(str(value))[1] or None
 
 
 # --- templates --------------------------------------------------------------------------

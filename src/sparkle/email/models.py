@@ -21,6 +21,8 @@ class EmailStatus(enum.StrEnum):
     FAILED = "failed"
     BOUNCED = "bounced"
     SKIPPED = "skipped"
+    # Sent, then a soft bounce came back (the receiving side gave up for now, 4.x.x).
+    DEFERRED = "deferred"
 
 
 class EmailCategory(enum.StrEnum):

@@ -31,7 +31,7 @@ async def email_log(
     address: Annotated[
         str | None, Query(max_length=320, description="An address; matched by its hash")
     ] = None,
-    status: Literal["queued", "sent", "failed", "bounced", "skipped"] | None = None,
+    status: Literal["queued", "sent", "failed", "bounced", "skipped", "deferred"] | None = None,
     template: Annotated[str | None, Query(max_length=50)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import structlog
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +49,11 @@ DAY = timedelta(days=1)
 # A failed mail is sent again by the retried job only this long after it was queued.
 RESEND_WINDOW = timedelta(days=2)
 _UNSENT = (EmailStatus.QUEUED.value, EmailStatus.FAILED.value)
+# Mails that left (a bounce may come back after sending); a mail refused while being handed
+# over is `bounced` without `sent_at`, one that failed is `failed`: neither counts.
+_WENT_OUT = (EmailStatus.SENT.value, EmailStatus.DEFERRED.value, EmailStatus.BOUNCED.value)
+# pg_advisory_xact_lock key serializing the sending-limit check and claim ("SPEM").
+LIMITS_LOCK_KEY = 0x5350454D
 _HREF = re.compile(r'href="(https?://[^"]+)"')
 
 
@@ -127,41 +132,63 @@ async def recipient(session: AsyncSession, user_id: uuid.UUID) -> Recipient | No
 
 
 async def limit_delay(
-    session: AsyncSession, rt: Runtime, to_hash: str, category: EmailCategory, now: datetime
+    session: AsyncSession,
+    rt: Runtime,
+    to_hash: str,
+    category: EmailCategory,
+    now: datetime,
+    *,
+    key: str | None = None,
 ) -> float:
     """Seconds to wait before this mail fits the sending limits (0: send now).
 
-    Global: EMAIL_RATE_PER_HOUR sent mails in any hour. Per recipient:
-    EMAIL_RATE_PER_RECIPIENT_DAY non-transactional mails in any 24 hours (transactional mail
-    is not held back for the recipient's own volume). Counted from the log, so every process
-    and both modes see the same numbers.
+    Global: EMAIL_RATE_PER_HOUR mails in any hour. Per recipient: EMAIL_RATE_PER_RECIPIENT_DAY
+    non-transactional mails in any 24 hours (transactional mail is not held back for the
+    recipient's own volume). Counted from the log, so every process and both modes see the
+    same numbers: the mails that went out in the window, and the claims still being handed
+    over (`queued`), which leave now. `key` names the mail asking, whose own claim is not
+    counted. Exact only inside `claim_lock()`, taken before this in the claiming transaction.
     """
     settings = rt.settings
-    sent = EmailLog.status == EmailStatus.SENT.value
+    others = EmailLog.idempotency_key != key if key is not None else true()
+    in_flight = and_(
+        EmailLog.status == EmailStatus.QUEUED.value, EmailLog.created_at >= now - RESEND_WINDOW
+    )
+
+    def counted(window: timedelta) -> ColumnElement[bool]:
+        went_out = and_(EmailLog.status.in_(_WENT_OUT), EmailLog.sent_at >= now - window)
+        return and_(others, or_(went_out, in_flight))
+
     count, oldest = (
-        await session.execute(
-            select(func.count(), func.min(EmailLog.sent_at)).where(
-                sent, EmailLog.sent_at >= now - HOUR
-            )
-        )
+        await session.execute(select(func.count(), func.min(EmailLog.sent_at)).where(counted(HOUR)))
     ).one()
-    if count >= settings.email_rate_per_hour and oldest is not None:
-        return _wait(oldest + HOUR - now)
+    if count >= settings.email_rate_per_hour:
+        return _wait((oldest or now) + HOUR - now)
     if category == EmailCategory.TRANSACTIONAL:
         return 0.0
     count, oldest = (
         await session.execute(
             select(func.count(), func.min(EmailLog.sent_at)).where(
-                sent,
+                counted(DAY),
                 EmailLog.to_hash == to_hash,
                 EmailLog.category != EmailCategory.TRANSACTIONAL.value,
-                EmailLog.sent_at >= now - DAY,
             )
         )
     ).one()
-    if count >= settings.email_rate_per_recipient_day and oldest is not None:
-        return _wait(oldest + DAY - now)
+    if count >= settings.email_rate_per_recipient_day:
+        return _wait((oldest or now) + DAY - now)
     return 0.0
+
+
+async def claim_lock(session: AsyncSession) -> None:
+    """Serialize the limit check and the claim across processes until the transaction ends.
+
+    SQLite: the write unit of work already holds the database's write lock (BEGIN IMMEDIATE).
+    PostgreSQL: one transaction-scoped advisory lock covers both windows; it is held only for
+    the count and the insert, the transport is called after commit.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LIMITS_LOCK_KEY})
 
 
 def _wait(remaining: timedelta) -> float:
@@ -187,9 +214,10 @@ async def get_log(session: AsyncSession, key: str) -> EmailLog | None:
 
 
 async def _claim(
-    session: AsyncSession, rt: Runtime, out: Outgoing, to_hash: str
+    session: AsyncSession, rt: Runtime, out: Outgoing, to_hash: str, *, new: bool = False
 ) -> EmailLog | None:
-    """The log row for `out`, created if new; None when it was already sent or settled."""
+    """The log row for `out`, created if new; None when it was already sent or settled, or,
+    with `new` (there was no row before the lock), when a run of the same mail claimed it."""
     row = await get_log(session, out.key)
     if row is None:
         row = EmailLog(
@@ -212,7 +240,7 @@ async def _claim(
         except IntegrityError:  # the same mail claimed concurrently
             return None
         return row
-    return row if row.status in _UNSENT else None
+    return row if row.status in _UNSENT and not new else None
 
 
 def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
@@ -249,11 +277,12 @@ async def _settle(rt: Runtime, log_id: uuid.UUID, status: EmailStatus, **values:
 
 
 def unsubscribe_links(rt: Runtime, user_id: uuid.UUID, scope: str) -> tuple[str, str]:
-    """The https (one-click and landing page) and mailto unsubscribe links."""
+    """The https (one-click and landing page) and mailto unsubscribe links; the mailto
+    address carries its own signed token (`sparkle mail-inbound` applies it)."""
     token = tokens.unsubscribe_token(rt.settings, user_id, scope)
     https = f"{rt.settings.base_url.rstrip('/')}/unsubscribe?token={token}"
-    domain = rt.mailer.sender.rpartition("@")[2].rstrip(">").strip() or "sparkle.local"
-    mailto = f"mailto:unsubscribe@{domain}?subject={quote('unsubscribe ' + token)}"
+    address = tokens.unsubscribe_address(rt.settings, user_id, scope)
+    mailto = f"mailto:{address}?subject={quote('unsubscribe')}"
     return https, mailto
 
 
@@ -287,6 +316,8 @@ def _message(rt: Runtime, out: Outgoing, row: EmailLog) -> tuple[MailMessage, li
         "Auto-Submitted": "auto-generated",
         "X-Sparkle-Template": out.template,
         "X-Sparkle-Category": str(out.category),
+        # The envelope sender (VERP): bounces and complaints name this log row, signed.
+        "Return-Path": f"<{tokens.bounce_address(rt.settings, row.id)}>",
     }
     skip: set[str] = set()
     if out.scope is not None and out.user_id is not None:
@@ -323,15 +354,18 @@ async def deliver(rt: Runtime, out: Outgoing) -> Outcome:
         if out.category != EmailCategory.TRANSACTIONAL and await is_suppressed(session, to_hash):
             log.info("mail_suppressed", template=out.template)
             return Outcome("skipped")
+        # Check and claim in one locked transaction: mails sent at once cannot all see room.
+        await claim_lock(session)
         delay = await limit_delay(
-            session, rt, to_hash, out.category or EmailCategory.BULK, utcnow()
+            session, rt, to_hash, out.category or EmailCategory.BULK, utcnow(), key=out.key
         )
         if delay:
             log.info("mail_rate_limited", template=out.template, delay=round(delay))
             return Outcome("delayed", delay=delay)
-        row = await _claim(session, rt, out, to_hash)
+        row = await _claim(session, rt, out, to_hash, new=existing is None)
         if row is None:
             return Outcome("duplicate")
+        row.status = EmailStatus.QUEUED.value
         row.attempts += 1
         log_id = row.id
         message, links = _message(rt, out, row)
