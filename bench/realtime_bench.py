@@ -328,7 +328,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--clients", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--clients", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--deliveries", type=int, default=200_000, help="target deliveries per run")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(

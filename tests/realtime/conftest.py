@@ -114,7 +114,7 @@ class Client:
 
 
 async def start_live(
-    tmp: Path, url: str, **overrides: object
+    tmp: Path, url: str, *, server_options: dict[str, Any] | None = None, **overrides: object
 ) -> tuple[Live, uvicorn.Server, asyncio.Task[Any]]:
     port = free_port()
     values: dict[str, object] = {
@@ -133,13 +133,9 @@ async def start_live(
     runtime.install(rt)
     jobs.configure(inline=True)
     app = create_app(settings, rt)
+    options: dict[str, Any] = {"ws_per_message_deflate": False, **(server_options or {})}
     config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        lifespan="on",
-        log_level="warning",
-        ws_per_message_deflate=False,
+        app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", **options
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -171,7 +167,10 @@ async def live(
     async for url in empty_database(request.param, tmp, "realtime"):
         await run_alembic(url, "upgrade", "head")
         overrides = getattr(request.module, "LIVE_SETTINGS", {})
-        server_live, server, task = await start_live(tmp, url, **overrides)
+        server_options = getattr(request.module, "LIVE_SERVER", None)
+        server_live, server, task = await start_live(
+            tmp, url, server_options=server_options, **overrides
+        )
         try:
             yield server_live
         finally:

@@ -206,6 +206,12 @@ async def test_two_processes_share_rooms_presence_and_emits(cluster) -> None:  #
         assert body[str(fan.id)]["status"] == "online"
         assert fan_client.sio.connected
         assert (await fan_client.call("getPresence", [str(fan.id)]))[str(fan.id)]["devices"] == 1
+
+        # A is stopped gracefully: its clients are told to reconnect elsewhere before it closes.
+        processes[0].send_signal(signal.SIGTERM)
+        assert await fan_client.wait_for("serverShutdown")
+        # uvicorn re-raises the signal once it has shut down gracefully.
+        assert processes[0].wait(30) in (0, -signal.SIGTERM)
         await fan_client.close()
         await star_client.sio.eio.disconnect(abort=True)
     assert uuid.UUID(str(post.id))

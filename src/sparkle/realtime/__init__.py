@@ -25,6 +25,7 @@ from sparkle.realtime.channels import (
     register_channel,
     register_disconnect,
     register_event,
+    register_outbound,
     register_presence_audience,
 )
 from sparkle.realtime.schemas import PresenceRead
@@ -42,6 +43,7 @@ __all__ = [
     "register_channel",
     "register_disconnect",
     "register_event",
+    "register_outbound",
     "register_presence_audience",
 ]
 
@@ -153,12 +155,15 @@ async def revoke(user_id: str | None, session_id: str | None) -> None:
 def install(app: FastAPI) -> Hub:
     """Serve Socket.IO at `/socket.io` and run the hub for the application's lifetime."""
     from sparkle.realtime import bridge
+    from sparkle.realtime.direct import WebSocketDispatch
     from sparkle.realtime.hub import Hub
 
     bridge.subscribe()
     hub = Hub(app.state.settings)
     app.state.realtime = hub
     app.mount("/socket.io", hub.asgi, name="socket.io")
+    # Outermost (added last): Socket.IO WebSockets skip the HTTP middleware and routing.
+    app.add_middleware(WebSocketDispatch, socketio_app=hub.asgi)
     inner = app.router.lifespan_context
 
     @asynccontextmanager

@@ -164,8 +164,10 @@ async def _notification_created(ctx: Any, payload: dict[str, Any]) -> None:
     if recipient is None:
         return
     room = f"user:{recipient}"
-    notification = payload.get("notification", payload)
-    await ctx.emit("notification", notification, room)
+    # The toast honours the recipient's push switch and quiet hours, decided once when the
+    # notification was written; the unread count always follows so the bell stays right.
+    if payload.get("push", True):
+        await ctx.emit("notification", payload.get("notification", payload), room)
     unread = payload.get("unreadCount")
     if isinstance(unread, int):
         await ctx.emit("unreadCountUpdate", unread, room)

@@ -33,6 +33,8 @@ _audiences: list[Audience] = []
 # error code of a failure); and callbacks run when a socket goes away.
 _events: dict[str, tuple[Any, Callable[..., Awaitable[Any]], str]] = {}
 _disconnects: list[Callable[..., Awaitable[None]]] = []
+# Outbound events other domains send: name → (payload model, rooms, the sending module).
+_outbound: dict[str, tuple[Any, str, str]] = {}
 _hubs: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
@@ -45,6 +47,12 @@ def register_event(
     _events[name] = (model, handler, failure)
     for hub in list(_hubs):
         hub.attach(name, model, handler, failure)
+
+
+def register_outbound(name: str, model: Any, rooms: str, module: str) -> None:
+    """Declare server → client event `name`: its payload is `model` (the first line of the
+    model's docstring describes it) and it is sent to `rooms`. docs/realtime.md lists it."""
+    _outbound[name] = (model, rooms, module)
 
 
 def register_disconnect(callback: Callable[..., Awaitable[None]]) -> None:

@@ -68,8 +68,11 @@ or refused event is answered with `error {message, code}` and, when the client a
 ack, `{ok: false, error: {message, code}}`. Each socket may send `REALTIME_EVENTS_PER_SECOND`
 events per second (bursts of twice that) and each user `REALTIME_USER_EVENTS_PER_SECOND`
 across their sockets; a socket refused 100 times within 10 s is disconnected. Frames over
-`REALTIME_MAX_PAYLOAD` bytes close the connection. A recipient whose outgoing queue holds
-`REALTIME_MAX_QUEUE` packets is a slow consumer and is disconnected.
+`REALTIME_MAX_PAYLOAD` bytes close the connection. A recipient that does not read is a slow
+consumer and is disconnected: over WebSocket once `REALTIME_MAX_BUFFER` bytes wait for it,
+over long-polling once `REALTIME_MAX_QUEUE` packets do. Outgoing frames for one connection are
+written together every `REALTIME_FLUSH_DELAY` (5 ms). Before a graceful shutdown (SIGTERM)
+every client gets `serverShutdown` and reconnects, to another process where there is one.
 """
 
 
@@ -125,6 +128,22 @@ def _domain_rows() -> list[str]:
     return out
 
 
+def _domain_outbound_rows() -> list[str]:
+    from sparkle.realtime import channels
+
+    out: list[str] = []
+    for name in sorted(channels._outbound):
+        model, rooms, module = channels._outbound[name]
+        out.append(f"### `{name}`\n")
+        detail = " ".join((model.__doc__ or "").split("\n\n", 1)[1:]).split()
+        out.append(f"{_doc(model)} Sent by `{module.removeprefix('sparkle.')}` to: {rooms}.\n")
+        if detail:
+            out.append(" ".join(detail) + "\n")
+        out.append(f"- payload: `{_schema(model)}`")
+        out.append("")
+    return out
+
+
 def render() -> str:
     lines = [
         INTRO,
@@ -134,6 +153,8 @@ def render() -> str:
         *_domain_rows(),
         "## Server → client\n",
         *_rows(SERVER_EVENTS, inbound=False),
+        "## Server → client, sent by other domains\n",
+        *_domain_outbound_rows(),
         "## Error codes\n",
     ]
     lines += [f"- `{code.value}`" for code in ErrorCode]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -31,6 +33,7 @@ from sparkle.core.errors import SparkleError
 from sparkle.reactions import service as reactions_service
 from sparkle.reactions.models import ReactionType
 from sparkle.realtime import channels, presence, repository
+from sparkle.realtime.direct import DirectServer
 from sparkle.realtime.manager import FastManager, FastRedisManager
 from sparkle.realtime.schemas import (
     ConnectedOut,
@@ -67,6 +70,7 @@ VIEWER_DEBOUNCE = 1.0
 AUDIENCE_BATCH = 500
 # A socket refused this many events within ABUSE_WINDOW seconds is disconnected.
 ABUSE_LIMIT = 100
+ANNOUNCE_TIMEOUT = 2.0
 ABUSE_WINDOW = 10.0
 
 
@@ -135,8 +139,10 @@ class Hub:
             )
         else:
             manager = FastManager(max_queue=settings.realtime_max_queue, on_connect=self._connected)
-        self.sio = socketio.AsyncServer(
+        self.sio = DirectServer(
             async_mode="asgi",
+            max_buffer=settings.realtime_max_buffer,
+            flush_delay=settings.realtime_flush_delay,
             client_manager=manager,
             cors_allowed_origins=self._origin_allowed,
             cors_credentials=True,
@@ -153,6 +159,7 @@ class Hub:
         self.user_buckets: dict[str, Bucket] = {}
         self.store: presence.PresenceStore = presence.MemoryPresence(settings.realtime_presence_ttl)
         self.accepting = False
+        self._announced = False
         self._stopped = False
         self._tasks: list[asyncio.Task[Any]] = []
         self._pending: dict[str, Conn] = {}
@@ -175,10 +182,60 @@ class Hub:
             gc.set_threshold(50_000, 50, 100)
         self._queue = asyncio.Queue(maxsize=10_000)
         self.accepting = True
+        self._announce_on_exit_signals()
         loops = [self._heartbeat_loop(), self._session_loop(), self._work_loop()]
         if rt.redis is not None:
             loops.append(self._revocation_listener())
         self._tasks = [asyncio.create_task(c) for c in loops]
+
+    async def announce_shutdown(self) -> None:
+        """Stop accepting and tell this process's clients to reconnect elsewhere (once)."""
+        self.accepting = False
+        if self._announced or not self.conns:
+            return
+        self._announced = True
+        await self.sio.emit("serverShutdown", ServerShutdownOut().wire(), ignore_queue=True)
+        self.sio.eio.flusher.flush()
+
+    def _announce_on_exit_signals(self) -> None:
+        """uvicorn closes every connection on SIGTERM/SIGINT before the application's shutdown
+        runs: the signal first announces the shutdown, then hands over to uvicorn's handler, so
+        the announcement is written before any connection is closed. A second signal during the
+        announcement goes straight to uvicorn (a second Ctrl-C still forces the exit)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        announcing: list[int] = []
+        tasks: set[asyncio.Task[None]] = set()
+
+        def start(previous: Any, sig: int) -> None:
+            task = loop.create_task(announce_then(previous, sig))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        async def announce_then(previous: Any, sig: int) -> None:
+            try:
+                await asyncio.wait_for(self.announce_shutdown(), ANNOUNCE_TIMEOUT)
+            except Exception:  # the shutdown goes ahead regardless
+                log.warning("realtime.shutdown_announce_failed", exc_info=True)
+            finally:
+                previous(sig, None)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(signum)
+            owner = getattr(previous, "__self__", None)
+            if owner is None or type(owner).__module__ != "uvicorn.server":
+                continue
+
+            def handler(sig: int, frame: Any, previous: Any = previous) -> None:
+                if announcing or self._announced:
+                    previous(sig, frame)
+                    return
+                announcing.append(sig)
+                # Thread-safe scheduling also wakes the loop out of its selector.
+                loop.call_soon_threadsafe(start, previous, sig)
+
+            signal.signal(signum, handler)
 
     async def stop(self) -> None:
         """Stop accepting, tell clients to reconnect elsewhere, take this process's devices off
@@ -186,17 +243,19 @@ class Hub:
         if self.rt is None or self._stopped:
             return
         self._stopped = True
-        self.accepting = False
-        if self.conns:
-            await self.sio.emit("serverShutdown", ServerShutdownOut().wire(), ignore_queue=True)
+        await self.announce_shutdown()
         for sid in list(self.conns):
             await self._forget(sid)
         # Closing the engine.io sockets (not a Socket.IO disconnect) makes clients reconnect.
-        for eio_sid in list(self.sio.eio.sockets):
+        # Without waiting for the CLOSE packet to be collected: a long-polling client that went
+        # away never collects it, and would hold the shutdown forever.
+        eio = self.sio.eio
+        for eio_sid, sock in list(eio.sockets.items()):
             try:
-                await self.sio.eio.disconnect(eio_sid)
+                await sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
             except Exception:  # noqa: BLE001, S110 - already gone
                 pass
+            eio.sockets.pop(eio_sid, None)
         if self._queue is not None:
             try:
                 await asyncio.wait_for(self._queue.join(), timeout=5)
@@ -636,7 +695,7 @@ class Hub:
         return SubscribeAck(ok=True, room=payload.root)
 
     async def _join(self, conn: Conn, room: str) -> None:
-        if room in self.sio.rooms(conn.sid):
+        if self._in_room(conn.sid, room):
             return  # duplicate subscribes are harmless
         kind, ident = channels.parse_room(room)
         check = channels.authorizer(kind)
@@ -664,8 +723,12 @@ class Hub:
         if room in conn.typing:
             await self._stop_typing(conn, room)
 
+    def _in_room(self, sid: str, room: str) -> bool:
+        # The manager's room map directly: `sio.rooms(sid)` scans every room in the namespace.
+        return sid in self.sio.manager.rooms.get("/", {}).get(room, ())
+
     def _member(self, conn: Conn, room: str) -> None:
-        if room not in self.sio.rooms(conn.sid):
+        if not self._in_room(conn.sid, room):
             raise Refused(f"Join {room} first", ErrorCode.NOT_SUBSCRIBED)
 
     async def _room_message(self, conn: Conn, payload: RoomMessageIn) -> dict[str, Any]:

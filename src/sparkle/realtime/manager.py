@@ -1,13 +1,13 @@
-"""Client managers with a broadcast fast path: encode a packet once, hand it to every
-recipient's queue without a task, an await or a timeout per socket.
+"""Client managers with a broadcast fast path: encode a packet once and hand the same bytes to
+every recipient, without a task, an await or a timeout per socket.
 
 python-socketio's stock broadcast creates one asyncio task per recipient per emit and goes
 through engine.io's `send()` (a ping-timeout check and an awaited `queue.put`) for each; at
 1,000 clients that is most of the server's CPU (DESIGN §6). Here an emit without an ack
-callback walks the room once and `put_nowait`s the shared engine.io packet. A recipient whose
-queue is already `max_queue` deep is a slow consumer: it is disconnected instead of letting
-the queue grow without bound.
-"""
+callback walks the room once: sockets connected over WebSocket get one shared frame written
+to their transport (`realtime.direct`), others get the shared engine.io packet on their queue.
+A recipient whose queue is already `max_queue` deep (or whose transport buffer passed
+`REALTIME_MAX_BUFFER`) is a slow consumer: it is disconnected instead of growing without bound."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ import structlog
 from engineio import packet as eio_packet
 from socketio import packet
 from socketio.packet import Packet
+
+from sparkle.realtime import direct
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +45,7 @@ class _FastEmit:
     def _local_broadcast(
         self, event: str, data: Any, namespace: str, room: Any, skip_sid: Any
     ) -> int:
-        """Queue one encoded packet for every local participant; returns how many got it."""
+        """Hand one encoded packet to every local participant; returns how many got it."""
         namespace = namespace or "/"
         if namespace not in self.rooms:  # type: ignore[attr-defined]
             return 0
@@ -51,10 +53,12 @@ class _FastEmit:
             packet.EVENT, namespace=namespace, data=[event, *_as_args(data)]
         )
         encoded = pkt.encode()
-        frames = [
+        packets = [
             eio_packet.Packet(eio_packet.MESSAGE, p)
             for p in (encoded if isinstance(encoded, list) else [encoded])
         ]
+        # Sockets with a direct sink all get the same WebSocket frames, built once.
+        frames = [direct.packet_frame(p) for p in packets]
         skip = skip_sid if isinstance(skip_sid, list | set | tuple) else (skip_sid,)
         sockets = self.server.eio.sockets
         delivered = 0
@@ -65,12 +69,18 @@ class _FastEmit:
             sock = sockets.get(eio_sid)
             if sock is None or sock.closed:
                 continue
+            sink = getattr(sock, "sink", None)
+            if sink is not None:
+                for chunk in frames:
+                    sink.write(chunk)
+                delivered += 1  # (or dropped at the flush if the connection is closing)
+                continue
             queue = sock.queue
             if queue.qsize() >= self.max_queue:
                 slow.append(eio_sid)
                 continue
-            for frame in frames:
-                queue.put_nowait(frame)
+            for pkt in packets:
+                queue.put_nowait(pkt)
             delivered += 1
         for eio_sid in slow:
             log.warning("realtime_slow_consumer_dropped", eio_sid=eio_sid)

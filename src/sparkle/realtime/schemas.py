@@ -413,7 +413,9 @@ SERVER_EVENTS: list[EventSpec] = [
     EventSpec(
         "notification",
         None,
-        "A new notification (the notifications domain's payload).",
+        "A new notification (the notifications domain's payload); not sent when the "
+        "recipient turned push off for its type or is in quiet hours "
+        "(`unreadCountUpdate` still is).",
         rooms="`user:{recipientId}`",
     ),
     EventSpec(
