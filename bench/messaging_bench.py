@@ -11,7 +11,8 @@ conversations, and the p50/p99 of send-to-delivery latency.
 Each conversation is a loop: send, wait for the ack, wait until the receiver has the message,
 repeat. Accounts are created in this process before the servers start (cheap argon2 parameters;
 the benchmark measures messaging, not sign-in). Every message takes the real path: participant
-check, insert, exact counter update, read pointer, DIRECT_MESSAGE notification, commit, emits.
+check, insert, exact counter update, read pointer, the notification job's outbox row, commit,
+emits; the DIRECT_MESSAGE notification follows in that job (one per burst of a conversation).
 Prints a table and writes it to bench/results/messaging.md.
 """
 

@@ -1,8 +1,11 @@
-// The messages page: live thread over the socket (send with an ack after commit, receive,
-// read receipts, typing), unread badges and presence dots in the conversation list.
-import { io } from "socket.io-client";
+// The messages page: live thread over the page's socket (send with an ack after commit,
+// receive, read receipts, typing, reactions), unread badges and presence dots in the
+// conversation list.
+import { withSharedSocket } from "./shared-socket.js";
 
 const root = document.querySelector("[data-messaging]");
+const REACTIONS = [["LIKE", "👍", "Like"], ["LOVE", "❤️", "Love"], ["LAUGH", "😂", "Laugh"],
+  ["WOW", "😮", "Wow"], ["SAD", "😢", "Sad"], ["ANGRY", "😠", "Angry"]];
 
 function csrf() {
   const meta = document.querySelector('meta[name="csrf-token"]');
@@ -14,8 +17,71 @@ function clock(iso) {
   return `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
 }
 
+// The same markup as messaging/_reactions.html: forms that also work without JavaScript.
+function reactionToggle(conversationId, messageId, [type, emoji, label], mine, count) {
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = `/messages/${conversationId}/reactions/${messageId}/${type}`;
+  form.className = "inline-form";
+  for (const [name, value] of [["csrf_token", csrf()], ["action", mine ? "remove" : "add"]]) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }
+  const button = document.createElement("button");
+  button.type = "submit";
+  button.className = `reaction reaction-small${mine ? " is-mine" : ""}`;
+  button.setAttribute("aria-pressed", mine ? "true" : "false");
+  button.setAttribute("aria-label", `${label}: ${count}`);
+  button.title = label;
+  button.dataset.reaction = type;
+  const face = document.createElement("span");
+  face.setAttribute("aria-hidden", "true");
+  face.textContent = emoji;
+  button.append(face);
+  if (count) {
+    const n = document.createElement("span");
+    n.className = "count";
+    n.setAttribute("aria-hidden", "true");
+    n.textContent = String(count);
+    button.append(n);
+  }
+  form.append(button);
+  return form;
+}
+
+function renderReactions(li, conversationId, counts, mine) {
+  let bar = li.querySelector("[data-reactions]");
+  if (!bar) {
+    bar = document.createElement("div");
+    bar.className = "dm-reactions";
+    bar.dataset.reactions = "";
+    bar.dataset.testid = "message-reactions";
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "Reactions to this message");
+    li.insertBefore(bar, li.querySelector("time"));
+  }
+  const id = li.dataset.messageId;
+  bar.dataset.mine = mine.join(",");
+  const shown = REACTIONS.filter(([type]) => counts[type]).map((r) => reactionToggle(conversationId, id, r, mine.includes(r[0]), counts[r[0]]));
+  const picker = document.createElement("details");
+  picker.className = "reaction-picker";
+  const summary = document.createElement("summary");
+  summary.setAttribute("aria-label", "React to this message");
+  summary.dataset.testid = "message-react";
+  summary.textContent = "+";
+  const options = document.createElement("div");
+  options.className = "reaction-picker-options";
+  options.append(...REACTIONS.map((r) => reactionToggle(conversationId, id, r, mine.includes(r[0]), 0)));
+  picker.append(summary, options);
+  bar.replaceChildren(...shown, picker);
+}
+
 function messageItem(m, viewerId) {
   const li = document.createElement("li");
+  li.id = `message-${m.id}`;
   li.className = "dm-message";
   if (m.senderId === viewerId) li.classList.add("is-mine");
   if (m.type === "system") li.classList.add("is-system");
@@ -53,16 +119,16 @@ function messageItem(m, viewerId) {
   time.dateTime = m.createdAt;
   time.textContent = clock(m.createdAt) + (m.editedAt ? " · edited" : "");
   li.append(time);
+  if (!m.deleted && m.type !== "system") renderReactions(li, m.conversationId, m.reactions || {}, m.myReactions || []);
   return li;
 }
 
-function start() {
+function start(socket) {
   const viewerId = root.dataset.viewerId;
   const activeId = root.dataset.conversationId || null;
   const list = root.querySelector("[data-messages]");
   const receipt = root.querySelector("[data-receipt]");
   const typing = root.querySelector("[data-typing]");
-  const socket = io({ transports: ["websocket", "polling"], withCredentials: true });
   const typers = new Map();
 
   const scroll = () => { if (list) list.scrollTop = list.scrollHeight; };
@@ -111,7 +177,8 @@ function start() {
     typing.textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
   }
 
-  socket.on("connect", () => {
+  // Rooms do not survive a reconnect: join again on every connect (and now, if connected).
+  const joined = () => {
     if (activeId) socket.emit("subscribeToConversation", activeId, () => markLatestRead());
     const ids = [...root.querySelectorAll("[data-presence-user]")].map((el) => el.dataset.presenceUser);
     if (ids.length) {
@@ -119,7 +186,9 @@ function start() {
         for (const [uid, p] of Object.entries(found || {})) setPresence(uid, p.status);
       });
     }
-  });
+  };
+  socket.on("connect", joined);
+  if (socket.connected) joined();
 
   function setPresence(userId, status) {
     for (const dot of root.querySelectorAll(`[data-presence-user="${userId}"]`)) {
@@ -153,6 +222,33 @@ function start() {
     showTyping();
   });
   socket.on("userStoppedTyping", ({ userId }) => { typers.delete(userId); showTyping(); });
+  socket.on("messageReactionUpdated", (d) => {
+    const li = list && d && d.conversationId === activeId && list.querySelector(`[data-message-id="${d.messageId}"]`);
+    if (!li) return;
+    const bar = li.querySelector("[data-reactions]");
+    let mine = bar && bar.dataset.mine ? bar.dataset.mine.split(",") : [];
+    if (d.userId === viewerId) mine = d.added ? [...new Set([...mine, d.type])] : mine.filter((t) => t !== d.type);
+    renderReactions(li, activeId, d.reactions || {}, mine);
+  });
+  // Reaction toggles go to the API; the answer (and the socket, for everybody else) redraws.
+  if (list) {
+    list.addEventListener("submit", async (event) => {
+      const form = event.target.closest("[data-reactions] form");
+      if (!form) return;
+      event.preventDefault();
+      const li = form.closest("[data-message-id]");
+      const type = form.querySelector("[data-reaction]").dataset.reaction;
+      const remove = form.querySelector("input[name=action]").value === "remove";
+      const resp = await fetch(`/api/messages/${li.dataset.messageId}/reactions/${type}`, {
+        method: remove ? "DELETE" : "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf(), Accept: "application/json" },
+      });
+      if (!resp.ok) return;
+      const body = await resp.json();
+      renderReactions(li, activeId, body.reactions, body.myReactions);
+    });
+  }
   document.addEventListener("visibilitychange", markLatestRead);
 
   const form = root.querySelector("[data-composer]");
@@ -180,7 +276,7 @@ function start() {
         const body = new FormData();
         body.append("file", file.files[0]);
         body.append("category", "message");
-        body.append("isPublic", "true");
+        body.append("isPublic", "false"); // shown to participants through the message's link
         const resp = await fetch("/api/uploads", { method: "POST", body, credentials: "same-origin",
           headers: { "X-CSRF-Token": csrf() } });
         if (!resp.ok) { error.textContent = "The attachment could not be uploaded."; error.hidden = false; return; }
@@ -206,4 +302,4 @@ function start() {
   scroll();
 }
 
-if (root) start();
+if (root) withSharedSocket((socket) => socket && start(socket));

@@ -1,7 +1,7 @@
 // The watch party page: a YouTube player driven through a small adapter (the embed's
-// postMessage command protocol), kept in sync with the party's state over the socket; host
-// controls, chat and reactions, the live participant count.
-import { io } from "socket.io-client";
+// postMessage command protocol), kept in sync with the party's state over the page's socket;
+// host controls, chat and reactions, the live participant count.
+import { withSharedSocket } from "./shared-socket.js";
 
 const root = document.querySelector("[data-watch-party]");
 
@@ -69,7 +69,7 @@ function clock(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
-function start() {
+function start(socket) {
   const partyId = root.dataset.watchParty;
   const container = root.querySelector("[data-player]");
   const player = new YouTubeAdapter(container, root.dataset.videoId);
@@ -112,9 +112,9 @@ function start() {
     chat.scrollTop = chat.scrollHeight;
   }
 
-  if (root.dataset.signedIn !== "true" || root.dataset.status === "ended") return;
-  const socket = io({ transports: ["websocket", "polling"], withCredentials: true });
-  socket.on("connect", () => {
+  if (!socket || root.dataset.signedIn !== "true" || root.dataset.status === "ended") return;
+  // Joining is per connection: join again on every connect (and now, if connected).
+  const join = () => {
     socket.emit("joinWatchParty", partyId, (ack) => {
       if (ack && ack.ok) {
         show(ack.party.state);
@@ -124,7 +124,9 @@ function start() {
         stateText.textContent = (ack && ack.error && ack.error.message) || "Could not join.";
       }
     });
-  });
+  };
+  socket.on("connect", join);
+  if (socket.connected) join();
   socket.on("watchPartyUpdate", (update) => {
     if (update.type === "state") show(update.state);
     else if (update.type === "userJoined" || update.type === "userLeft") {
@@ -176,4 +178,4 @@ function start() {
   }
 }
 
-if (root) start();
+if (root) withSharedSocket(start);

@@ -79,6 +79,8 @@ async def test_messages_and_watch_party(server: Server, browser: Browser) -> Non
     await expect(a).to_have_url(re.compile(r"/messages/[0-9a-f-]{36}$"))
     thread_url = a.url
     # B has the thread open; A writes; B sees it without reloading.
+    sockets_b: list[str] = []
+    b.on("websocket", lambda ws: sockets_b.append(ws.url))
     await b.goto(thread_url)
     await expect(b.get_by_test_id("messages")).to_be_visible()
     await b.wait_for_function("document.querySelector('[data-messaging]') !== null")
@@ -89,6 +91,16 @@ async def test_messages_and_watch_party(server: Server, browser: Browser) -> Non
     await expect(b.get_by_test_id("message").last).to_contain_text("Hello Ben, party tonight?")
     # B read it (the page marks it read); A sees the receipt.
     await expect(a.get_by_test_id("read-receipt")).to_be_visible()
+    # The thread shares the page's one socket.
+    assert len([u for u in sockets_b if "/socket.io/" in u]) == 1, sockets_b
+    # B reacts; A sees the count live.
+    last_b = b.get_by_test_id("message").last
+    await last_b.get_by_test_id("message-react").click()
+    await last_b.get_by_role("button", name="Like: 0").click()
+    await expect(last_b.get_by_role("button", name="Like: 1")).to_be_visible()
+    await expect(
+        a.get_by_test_id("message").last.get_by_role("button", name="Like: 1")
+    ).to_be_visible()
     # The conversation list shows no unread messages for B after reading.
     await b.reload()
     await expect(b.get_by_test_id("unread-badge").first).to_have_text("0")

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sparkle.core.events import capture_events
+from sparkle.core import jobs
+from sparkle.core.events import capture_events, capture_jobs
 from sparkle.core.runtime import Runtime
+from sparkle.messaging import service
 from sparkle.messaging.models import Conversation
 from sparkle.notifications.models import Notification
 from tests.conftest import Account
 from tests.media.conftest import upload
 from tests.media.samples import png
-from tests.messaging.helpers import say, start
+from tests.messaging.helpers import count_statements, say, start
+
+
+async def notifications_of(rt: Runtime, account: Account) -> list[Notification]:
+    async with rt.sessions() as db:
+        stmt = select(Notification).where(Notification.user_id == account.id)
+        return list((await db.scalars(stmt)).all())
 
 
 class TestSend:
@@ -122,18 +131,58 @@ class TestSend:
     ) -> None:
         conv = await start(client, owner, other)
         await say(client, owner, conv["id"], "are you there?")
-        async with rt.sessions() as db:
-            rows = (
-                await db.scalars(select(Notification).where(Notification.user_id == other.id))
-            ).all()
+        # Created after the acknowledgement, by a job that gathers the burst.
+        assert await notifications_of(rt, other) == []
+        assert await jobs.runner.run_due(advance=service.NOTIFY_DELAY) == 1
+        rows = await notifications_of(rt, other)
         assert [r.type for r in rows] == ["DIRECT_MESSAGE"]
         assert rows[0].content == "are you there?"
         assert rows[0].data["conversationId"] == conv["id"]
+        assert await notifications_of(rt, owner) == []
         # And the message is there when they fetch.
         msgs = (
             await client.get(f"/api/conversations/{conv['id']}/messages", headers=other.headers)
         ).json()
         assert msgs["items"][0]["content"] == "are you there?"
+
+    async def test_a_burst_is_one_notification(
+        self, client: httpx.AsyncClient, rt: Runtime, owner: Account, other: Account, make_account
+    ) -> None:  # type: ignore[no-untyped-def]
+        third = await make_account(username="third_user")
+        conv = await start(client, owner, other, third, title="Crew")
+        with capture_jobs() as queued:
+            for who, text in [(owner, "one"), (third, "two"), (owner, "three")]:
+                assert (await say(client, who, conv["id"], text)).status_code == 201
+        assert [j.name for j in queued] == [service.NOTIFY_JOB] * 3
+        # The first job waits; the two after it join it instead of running again.
+        assert await jobs.runner.run_due(advance=service.NOTIFY_DELAY) == 1
+        rows = await notifications_of(rt, other)
+        assert len(rows) == 1
+        assert rows[0].content == "three" and rows[0].actor_count == 2
+        assert rows[0].title == "owner_user and 1 other sent you a message"
+        # Senders hear about the others' messages they have not read: writing after a message
+        # reads it, so the owner (who wrote "three" after "two") hears nothing.
+        assert [r.content for r in await notifications_of(rt, third)] == ["three"]
+        assert await notifications_of(rt, owner) == []
+        # The next message opens a new burst and refreshes the same notification.
+        await say(client, third, conv["id"], "four")
+        assert await jobs.runner.run_due(advance=service.NOTIFY_DELAY) == 1
+        rows = await notifications_of(rt, other)
+        assert len(rows) == 1 and rows[0].content == "four"
+
+    async def test_read_before_the_job_is_not_notified(
+        self, client: httpx.AsyncClient, rt: Runtime, owner: Account, other: Account
+    ) -> None:
+        conv = await start(client, owner, other)
+        msg = (await say(client, owner, conv["id"], "seen it live")).json()
+        read = await client.post(
+            f"/api/conversations/{conv['id']}/read",
+            json={"messageId": msg["id"]},
+            headers=other.headers,
+        )
+        assert read.status_code == 200
+        await jobs.runner.run_due(advance=service.NOTIFY_DELAY)
+        assert await notifications_of(rt, other) == []
 
     async def test_muted_conversation_does_not_notify(
         self, client: httpx.AsyncClient, rt: Runtime, owner: Account, other: Account
@@ -146,10 +195,21 @@ class TestSend:
         )
         assert resp.status_code == 200 and resp.json()["mutedUntil"].startswith("2999")
         await say(client, owner, conv["id"], "quiet")
-        async with rt.sessions() as db:
-            assert (
-                await db.scalars(select(Notification).where(Notification.user_id == other.id))
-            ).first() is None
+        assert await jobs.runner.run_due(advance=service.NOTIFY_DELAY) == 1
+        assert await notifications_of(rt, other) == []
+
+    async def test_statements_per_send(
+        self, client: httpx.AsyncClient, engine: AsyncEngine, owner: Account, other: Account
+    ) -> None:
+        """A send is the message and its counters: access, rules, three writes, the sender's
+        name (plus the caller's session)."""
+        conv = await start(client, owner, other)
+        await say(client, owner, conv["id"], "warm up")
+        with count_statements(engine) as seen:
+            resp = await say(client, owner, conv["id"], "counted")
+        assert resp.status_code == 201
+        assert len(seen) <= 7, "\n".join(seen)
+        assert not [s for s in seen if "notification" in s.lower()], seen
 
     async def test_rate_limited(
         self, client: httpx.AsyncClient, rt: Runtime, owner: Account, other: Account

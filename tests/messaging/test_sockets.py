@@ -137,3 +137,42 @@ async def test_typing_in_a_conversation(live: Live, connect) -> None:  # type: i
     await j.call("startTyping", {"channelId": conv["id"], "channelType": "conversation"})
     typing = await k.wait_for("userTyping")
     assert typing == {"userId": str(jo.id), "channelId": conv["id"], "username": "dm_jo"}
+
+
+async def test_reactions_reach_the_conversation_room(live: Live, connect) -> None:  # type: ignore[no-untyped-def]
+    lea, max_, ned = (
+        await live.account("dm_lea"),
+        await live.account("dm_max"),
+        await live.account("dm_ned"),
+    )
+    conv = await conversation(live, lea, max_)
+    a, b, outsider = await connect(lea), await connect(max_), await connect(ned)
+    for client in (a, b, outsider):
+        await client.wait_for("connected")
+    assert (await b.call("subscribeToConversation", conv["id"]))["ok"]
+    sent = await a.call(
+        "sendMessage", {"conversationId": conv["id"], "content": "react!", "type": "text"}
+    )
+    message_id = sent["message"]["id"]
+    ack = await a.call("addMessageReaction", {"messageId": message_id, "type": "WOW"})
+    assert ack == {
+        "ok": True,
+        "messageId": message_id,
+        "conversationId": conv["id"],
+        "reactions": {"WOW": 1},
+        "myReactions": ["WOW"],
+    }
+    assert await b.wait_for("messageReactionUpdated") == {
+        "messageId": message_id,
+        "conversationId": conv["id"],
+        "userId": str(lea.id),
+        "type": "WOW",
+        "added": True,
+        "reactions": {"WOW": 1},
+    }
+    removed = await a.call("removeMessageReaction", {"messageId": message_id, "type": "WOW"})
+    assert removed["ok"] and removed["reactions"] == {}
+    refused = await outsider.call("addMessageReaction", {"messageId": message_id, "type": "WOW"})
+    assert refused["ok"] is False and refused["error"]["code"] == "UNAUTHORIZED"
+    bad = await a.call("addMessageReaction", {"messageId": message_id, "type": "HUG"})
+    assert bad["ok"] is False and bad["error"]["code"] == "INVALID_PAYLOAD"

@@ -366,3 +366,46 @@ class TestInvitesAndReminders:
             row.scheduled_for = when + timedelta(hours=1)
         async with session_scope(rt.sessions) as s:
             assert await service.remind(s, party.id, when) == 0
+
+
+async def all_pages(client: httpx.AsyncClient, status: str, limit: int) -> list[list[str]]:
+    pages: list[list[str]] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"status": status, "limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        body = (await client.get("/api/watch-parties", params=params)).json()
+        pages.append([p["id"] for p in body["items"]])
+        cursor = body["nextCursor"]
+        if cursor is None:
+            return pages
+
+
+class TestListOrder:
+    async def test_upcoming_is_a_keyset_over_the_schedule(
+        self, client: httpx.AsyncClient, owner: Account
+    ) -> None:
+        base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+        hours = [5, 1, None, 3, 1, 2]  # created in this order
+        made = []
+        for h in hours:
+            fields = {} if h is None else {"scheduledFor": (base + timedelta(hours=h)).isoformat()}
+            made.append((h, (await create_party(client, owner, **fields))["id"]))
+        scheduled = sorted(((h, i) for h, i in made if h is not None), key=lambda x: (x[0], x[1]))
+        expected = [i for _, i in scheduled] + [i for h, i in made if h is None]
+        pages = await all_pages(client, "upcoming", 2)
+        assert [len(p) for p in pages] == [2, 2, 2]
+        assert [i for page in pages for i in page] == expected
+        bad = await client.get("/api/watch-parties", params={"status": "upcoming", "cursor": "x"})
+        assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "cursor"
+
+    async def test_live_is_latest_started_first(
+        self, client: httpx.AsyncClient, owner: Account
+    ) -> None:
+        ids = [(await create_party(client, owner, title=f"p{i}"))["id"] for i in range(3)]
+        # Started in the reverse order of creation.
+        for pid in reversed(ids):
+            await client.post(f"/api/watch-parties/{pid}/join", headers=owner.headers)
+        pages = await all_pages(client, "live", 1)
+        assert pages == [[ids[0]], [ids[1]], [ids[2]]]

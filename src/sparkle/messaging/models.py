@@ -1,5 +1,5 @@
-"""Conversations (direct: one per pair of users; group: up to 50), their participants and
-messages, user blocks and per-user messaging settings."""
+"""Conversations (direct: one per pair of users; group: up to 50), their participants,
+messages and reactions to them, user blocks and per-user messaging settings."""
 
 from __future__ import annotations
 
@@ -100,6 +100,26 @@ class Message(UUIDPrimaryKey, Base):
     )
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageReaction(UUIDPrimaryKey, Base):
+    """One reaction of one type by one user on one message (the reactions domain's six types)."""
+
+    __tablename__ = "message_reactions"
+    __table_args__ = (
+        UniqueConstraint("message_id", "user_id", "reaction_type"),
+        CheckConstraint(
+            "reaction_type IN ('LIKE', 'LOVE', 'LAUGH', 'WOW', 'SAD', 'ANGRY')",
+            name="reaction_type",
+        ),
+    )
+
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    reaction_type: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,6 +1,6 @@
 """Message pages: the conversation list with unread badges and presence dots, one thread with
-live updates (socket), a composer that also works without JavaScript, and starting a
-conversation by username. Every change goes through the messaging service."""
+live updates (socket), a composer and reaction toggles that also work without JavaScript, and
+starting a conversation by username. Every change goes through the messaging service."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sparkle.core.deps import DbSession, RuntimeDep
 from sparkle.core.errors import SparkleError
 from sparkle.messaging import service
 from sparkle.messaging.schemas import ConversationCreate, ConversationRead, MessageCreate
+from sparkle.reactions.models import ReactionType
 from sparkle.web.rendering import (
     form_data,
     get_viewer,
@@ -28,6 +29,14 @@ from sparkle.web.rendering import (
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
 CSRF = [Depends(check_csrf)]
+REACTIONS = [
+    (ReactionType.LIKE.value, "👍", "Like"),
+    (ReactionType.LOVE.value, "❤️", "Love"),
+    (ReactionType.LAUGH.value, "😂", "Laugh"),
+    (ReactionType.WOW.value, "😮", "Wow"),
+    (ReactionType.SAD.value, "😢", "Sad"),
+    (ReactionType.ANGRY.value, "😠", "Angry"),
+]
 
 
 def _name(conv: ConversationRead, viewer_id: uuid.UUID) -> str:
@@ -43,6 +52,7 @@ async def _page(request: Request, db: Any, user: Any, active_id: uuid.UUID | Non
         "conversations": convs.items,
         "name_of": lambda c: _name(c, user.id),
         "active": None,
+        "reactions": REACTIONS,
     }
     if active_id is not None:
         try:
@@ -117,3 +127,34 @@ async def send(
         detail = exc.detail if isinstance(exc, SparkleError) else "Write something first"
         return redirect(request, f"/messages/{conversation_id}", message=detail, kind="error")
     return redirect(request, f"/messages/{conversation_id}")
+
+
+@router.post("/messages/{conversation_id}/reactions/{message_id}/{kind}", dependencies=CSRF)
+async def react(
+    request: Request,
+    conversation_id: uuid.UUID,
+    message_id: uuid.UUID,
+    kind: str,
+    principal: OptionalPrincipal,
+    db: DbSession,
+    rt: RuntimeDep,
+) -> Response:
+    """A reaction toggle without JavaScript (with it, the page calls the API)."""
+    if principal is None:
+        return signin_redirect(request)
+    form = await form_data(request)
+    back = f"/messages/{conversation_id}"
+    if kind not in {t.value for t in ReactionType}:
+        return redirect(request, back, message="Unknown reaction", kind="error")
+    try:
+        await service.react(
+            db,
+            principal.user,
+            message_id,
+            ReactionType(kind),
+            on=form.get("action") != "remove",
+            limiter=rt.limiter,
+        )
+    except SparkleError as exc:
+        return redirect(request, back, message=exc.detail, kind="error")
+    return redirect(request, f"{back}#message-{message_id}")

@@ -1,11 +1,11 @@
-"""Messaging queries: participants, unread counts, blocks and settings."""
+"""Messaging queries: participants, unread counts, reactions, blocks and settings."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from sparkle.messaging.models import (
     Conversation,
     ConversationParticipant,
     Message,
+    MessageReaction,
     MessagingSettings,
     UserBlock,
 )
@@ -46,15 +47,41 @@ async def users(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, U
 
 
 async def participant(
-    session: AsyncSession, conversation_id: uuid.UUID, user_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession, conversation_id: uuid.UUID, user_id: uuid.UUID
 ) -> ConversationParticipant | None:
     stmt = select(ConversationParticipant).where(
         ConversationParticipant.conversation_id == conversation_id,
         ConversationParticipant.user_id == user_id,
     )
-    if lock:
-        stmt = stmt.with_for_update()
     return (await session.scalars(stmt)).first()
+
+
+async def participation(
+    session: AsyncSession, conversation_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Conversation, ConversationParticipant] | None:
+    """The conversation and `user_id`'s active participation in it (one query)."""
+    p = ConversationParticipant
+    stmt = (
+        select(Conversation, p)
+        .join(p, p.conversation_id == Conversation.id)
+        .where(Conversation.id == conversation_id, p.user_id == user_id, p.is_active.is_(True))
+    )
+    row = (await session.execute(stmt)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def with_active(
+    session: AsyncSession, conversation_id: uuid.UUID
+) -> tuple[Conversation | None, list[ConversationParticipant]]:
+    """The conversation and all its active participants (one query)."""
+    p = ConversationParticipant
+    stmt = (
+        select(Conversation, p)
+        .join(p, p.conversation_id == Conversation.id)
+        .where(Conversation.id == conversation_id, p.is_active.is_(True))
+    )
+    rows = (await session.execute(stmt)).all()
+    return (rows[0][0] if rows else None), [r[1] for r in rows]
 
 
 async def participants(
@@ -219,6 +246,27 @@ async def blocked_any(
     return {x if x != a else y for x, y in (await session.execute(stmt)).all()}
 
 
+async def recipients_state(
+    session: AsyncSession, sender: uuid.UUID, recipients: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str | None, bool]]:
+    """recipient → (their DM policy if they set one, whether a block stands between them and
+    `sender` either way), in one query."""
+    if not recipients:
+        return {}
+    blocked = exists().where(
+        or_(
+            and_(UserBlock.blocker_id == sender, UserBlock.blocked_id == User.id),
+            and_(UserBlock.blocked_id == sender, UserBlock.blocker_id == User.id),
+        )
+    )
+    stmt = (
+        select(User.id, MessagingSettings.dm_policy, blocked)
+        .outerjoin(MessagingSettings, MessagingSettings.user_id == User.id)
+        .where(User.id.in_(recipients))
+    )
+    return {uid: (policy, bool(b)) for uid, policy, b in (await session.execute(stmt)).all()}
+
+
 async def insert_block(session: AsyncSession, blocker: uuid.UUID, blocked: uuid.UUID) -> bool:
     stmt = (
         _insert(session)(UserBlock)
@@ -280,3 +328,105 @@ async def direct_partners(session: AsyncSession, user_id: uuid.UUID) -> list[uui
         .limit(5000)
     )
     return list((await session.scalars(stmt)).all())
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+async def messages_since(
+    session: AsyncSession, first: Message, *, limit: int = 200
+) -> list[Message]:
+    """`first` and the conversation's later messages that notify (not system, not deleted),
+    oldest first; the newest `limit` when there are more."""
+    stmt = (
+        select(Message)
+        .where(
+            Message.conversation_id == first.conversation_id,
+            Message.type != "system",
+            Message.deleted_at.is_(None),
+            Message.sender_id.is_not(None),
+            or_(
+                Message.created_at > first.created_at,
+                and_(Message.created_at == first.created_at, Message.id >= first.id),
+            ),
+        )
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.scalars(stmt)).all()))
+
+
+# --- reactions -----------------------------------------------------------------------------
+
+
+async def add_reaction(
+    session: AsyncSession, message_id: uuid.UUID, user_id: uuid.UUID, reaction_type: str
+) -> bool:
+    """True when the reaction is new (a repeat is a no-op, also under concurrent requests)."""
+    stmt = (
+        _insert(session)(MessageReaction)
+        .values(
+            id=new_id(),
+            message_id=message_id,
+            user_id=user_id,
+            reaction_type=reaction_type,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(
+            index_elements=[
+                MessageReaction.message_id,
+                MessageReaction.user_id,
+                MessageReaction.reaction_type,
+            ]
+        )
+        .returning(MessageReaction.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def remove_reaction(
+    session: AsyncSession, message_id: uuid.UUID, user_id: uuid.UUID, reaction_type: str
+) -> bool:
+    stmt = (
+        delete(MessageReaction)
+        .where(
+            MessageReaction.message_id == message_id,
+            MessageReaction.user_id == user_id,
+            MessageReaction.reaction_type == reaction_type,
+        )
+        .returning(MessageReaction.id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def reaction_counts(
+    session: AsyncSession, message_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, int]]:
+    """message → {type: count} for the types someone used (one query)."""
+    if not message_ids:
+        return {}
+    stmt = (
+        select(MessageReaction.message_id, MessageReaction.reaction_type, func.count())
+        .where(MessageReaction.message_id.in_(message_ids))
+        .group_by(MessageReaction.message_id, MessageReaction.reaction_type)
+    )
+    out: dict[uuid.UUID, dict[str, int]] = {}
+    for mid, kind, n in (await session.execute(stmt)).all():
+        out.setdefault(mid, {})[kind] = n
+    return out
+
+
+async def reactions_of(
+    session: AsyncSession, user_id: uuid.UUID, message_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """message → the types `user_id` reacted with."""
+    if not message_ids:
+        return {}
+    stmt = select(MessageReaction.message_id, MessageReaction.reaction_type).where(
+        MessageReaction.user_id == user_id, MessageReaction.message_id.in_(message_ids)
+    )
+    out: dict[uuid.UUID, list[str]] = {}
+    for mid, kind in (await session.execute(stmt)).all():
+        out.setdefault(mid, []).append(kind)
+    return out

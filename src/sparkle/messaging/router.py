@@ -1,12 +1,17 @@
-"""`/api/conversations`, `/api/messages`, `/api/blocks`, `/api/messaging/settings`."""
+"""`/api/conversations`, `/api/messages`, `/api/blocks`, `/api/messaging/settings`.
+
+Changes to a conversation answer with the conversation as the caller now sees it; changes to a
+message with the message."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import RedirectResponse
 
+from sparkle.accounts.models import User
 from sparkle.auth.deps import CurrentUser
 from sparkle.core.deps import DbSession, RuntimeDep
 from sparkle.core.errors import (
@@ -19,7 +24,12 @@ from sparkle.core.errors import (
 )
 from sparkle.core.errors import problem_responses as errors
 from sparkle.core.schemas import Schema
-from sparkle.messaging import service, sockets  # noqa: F401  (sockets: registers the socket events)
+from sparkle.messaging import (
+    attachments,
+    service,
+    sockets,  # noqa: F401  (registers the socket events)
+)
+from sparkle.messaging.models import Message
 from sparkle.messaging.schemas import (
     BlockPage,
     ConversationCreate,
@@ -28,6 +38,7 @@ from sparkle.messaging.schemas import (
     ConversationUpdate,
     MessageCreate,
     MessagePage,
+    MessageReactions,
     MessageRead,
     MessageUpdate,
     MessagingSettingsRead,
@@ -38,6 +49,7 @@ from sparkle.messaging.schemas import (
     ReadMark,
     ReadState,
 )
+from sparkle.reactions.models import ReactionType
 
 router = APIRouter(prefix="/api", tags=["messages"])
 Cursor = Annotated[str | None, Query(description="`nextCursor` of the previous page")]
@@ -46,6 +58,14 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 
 class UnreadTotal(Schema):
     unread_count: int
+
+
+async def _reread(db: DbSession, user: User, conversation_id: uuid.UUID) -> ConversationRead:
+    return await service.read_conversation(db, user, conversation_id)
+
+
+async def _message(db: DbSession, user: User, message: Message) -> MessageRead:
+    return await service.read_message(db, message, user)
 
 
 @router.get(
@@ -74,7 +94,7 @@ async def create_conversation(
     conv, created = await service.create_conversation(db, user, data)
     if not created:
         response.status_code = 200
-    return await service.read_conversation(db, user, conv.id)
+    return await _reread(db, user, conv.id)
 
 
 @router.get(
@@ -99,7 +119,7 @@ async def update_conversation(
     conversation_id: uuid.UUID, data: ConversationUpdate, user: CurrentUser, db: DbSession
 ) -> ConversationRead:
     await service.update_conversation(db, user, conversation_id, data)
-    return await service.read_conversation(db, user, conversation_id)
+    return await _reread(db, user, conversation_id)
 
 
 @router.get(
@@ -133,8 +153,7 @@ async def send_message(
     rt: RuntimeDep,
 ) -> MessageRead:
     """The same as the `sendMessage` socket event: participants get `messageReceived`."""
-    message = await service.send(db, user, conversation_id, data, limiter=rt.limiter)
-    return await service.read_message(db, message)
+    return await service.send(db, user, conversation_id, data, limiter=rt.limiter)
 
 
 @router.patch(
@@ -146,7 +165,7 @@ async def send_message(
 async def edit_message(
     message_id: uuid.UUID, data: MessageUpdate, user: CurrentUser, db: DbSession
 ) -> MessageRead:
-    return await service.read_message(db, await service.edit(db, user, message_id, data))
+    return await _message(db, user, await service.edit(db, user, message_id, data))
 
 
 @router.delete(
@@ -156,7 +175,66 @@ async def edit_message(
     responses=errors(Unauthorized, NotFound, Forbidden, Conflict),
 )
 async def delete_message(message_id: uuid.UUID, user: CurrentUser, db: DbSession) -> MessageRead:
-    return await service.read_message(db, await service.delete(db, user, message_id))
+    return await _message(db, user, await service.delete(db, user, message_id))
+
+
+@router.post(
+    "/messages/{message_id}/reactions/{type}",
+    response_model=MessageReactions,
+    summary="React to a message (participants)",
+    responses=errors(Unauthorized, NotFound, Conflict, ValidationFailed, TooManyRequests),
+)
+async def add_reaction(
+    message_id: uuid.UUID,
+    reaction_type: Annotated[ReactionType, Path(alias="type")],
+    user: CurrentUser,
+    db: DbSession,
+    rt: RuntimeDep,
+) -> MessageReactions:
+    """One of each type per person; the conversation hears `messageReactionUpdated`."""
+    return await service.react(db, user, message_id, reaction_type, on=True, limiter=rt.limiter)
+
+
+@router.delete(
+    "/messages/{message_id}/reactions/{type}",
+    response_model=MessageReactions,
+    summary="Take your reaction back",
+    responses=errors(Unauthorized, NotFound, Conflict, ValidationFailed, TooManyRequests),
+)
+async def remove_reaction(
+    message_id: uuid.UUID,
+    reaction_type: Annotated[ReactionType, Path(alias="type")],
+    user: CurrentUser,
+    db: DbSession,
+    rt: RuntimeDep,
+) -> MessageReactions:
+    return await service.react(db, user, message_id, reaction_type, on=False, limiter=rt.limiter)
+
+
+@router.get(
+    "/messages/{message_id}/attachments/{file_id}",
+    status_code=307,
+    response_class=RedirectResponse,
+    summary="A message's attachment (participants): redirects to the file",
+    responses={
+        307: {
+            "description": "Redirect to the file (a freshly signed URL for private files)",
+            "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+        },
+        **errors(Unauthorized, NotFound, ValidationFailed),
+    },
+)
+async def get_attachment(
+    message_id: uuid.UUID,
+    file_id: uuid.UUID,
+    user: CurrentUser,
+    db: DbSession,
+    variant: Annotated[Literal["thumbnail"] | None, Query()] = None,
+) -> RedirectResponse:
+    """Private files get a freshly signed link, so links in old messages keep working."""
+    url = await attachments.locate(db, user, message_id, file_id, variant)
+    # Cached no longer than a signed link lives.
+    return RedirectResponse(url, status_code=307, headers={"Cache-Control": "private, max-age=60"})
 
 
 @router.get(
@@ -192,7 +270,7 @@ async def add_participants(
     conversation_id: uuid.UUID, data: ParticipantsAdd, user: CurrentUser, db: DbSession
 ) -> ConversationRead:
     await service.add_participants(db, user, conversation_id, data.user_ids)
-    return await service.read_conversation(db, user, conversation_id)
+    return await _reread(db, user, conversation_id)
 
 
 @router.delete(
@@ -203,9 +281,8 @@ async def add_participants(
 )
 async def remove_participant(
     conversation_id: uuid.UUID, user_id: uuid.UUID, user: CurrentUser, db: DbSession
-) -> Response:
+) -> None:
     await service.remove_participant(db, user, conversation_id, user_id)
-    return Response(status_code=204)
 
 
 @router.patch(
@@ -222,7 +299,7 @@ async def update_participant(
     db: DbSession,
 ) -> ConversationRead:
     await service.set_role(db, user, conversation_id, user_id, data.role)
-    return await service.read_conversation(db, user, conversation_id)
+    return await _reread(db, user, conversation_id)
 
 
 @router.put(
@@ -235,7 +312,7 @@ async def mute(
     conversation_id: uuid.UUID, data: MuteUpdate, user: CurrentUser, db: DbSession
 ) -> ConversationRead:
     await service.mute(db, user, conversation_id, data.muted_until)
-    return await service.read_conversation(db, user, conversation_id)
+    return await _reread(db, user, conversation_id)
 
 
 @router.get(
@@ -251,17 +328,15 @@ async def list_blocks(user: CurrentUser, db: DbSession) -> BlockPage:
     summary="Block a user: no messages, no follows between you",
     responses=errors(Unauthorized, NotFound, ValidationFailed),
 )
-async def block(user_id: uuid.UUID, user: CurrentUser, db: DbSession) -> Response:
+async def block(user_id: uuid.UUID, user: CurrentUser, db: DbSession) -> None:
     await service.block(db, user, user_id)
-    return Response(status_code=204)
 
 
 @router.delete(
     "/blocks/{user_id}", status_code=204, summary="Unblock a user", responses=errors(Unauthorized)
 )
-async def unblock(user_id: uuid.UUID, user: CurrentUser, db: DbSession) -> Response:
+async def unblock(user_id: uuid.UUID, user: CurrentUser, db: DbSession) -> None:
     await service.unblock(db, user, user_id)
-    return Response(status_code=204)
 
 
 @router.get(

@@ -60,6 +60,8 @@ class AttachmentRead(Schema):
 
 
 class MessageRead(Schema):
+    """A message as its conversation's participants see it."""
+
     id: uuid.UUID
     conversation_id: uuid.UUID
     sender_id: uuid.UUID | None = None
@@ -71,6 +73,37 @@ class MessageRead(Schema):
     edited_at: datetime | None = None
     deleted: bool = False
     created_at: datetime
+    reactions: dict[str, int] = Field(
+        default_factory=dict, description="Count per reaction type (types nobody used left out)"
+    )
+    my_reactions: list[str] = Field(default_factory=list, description="The types you reacted with")
+
+
+class MessageReactions(Schema):
+    """A message's reactions after a change."""
+
+    message_id: uuid.UUID
+    conversation_id: uuid.UUID
+    reactions: dict[str, int]
+    my_reactions: list[str]
+
+
+class MessageReactionChange(Schema):
+    """Somebody added or took back a reaction; `reactions` are the message's new counts."""
+
+    message_id: uuid.UUID
+    conversation_id: uuid.UUID
+    user_id: uuid.UUID
+    type: str
+    added: bool
+    reactions: dict[str, int]
+
+
+class ReadReceipt(Schema):
+    """A participant read the conversation up to `messageId` (only when both share receipts)."""
+
+    message_id: uuid.UUID
+    read_by: uuid.UUID
 
 
 class MessagePage(Schema):
@@ -88,6 +121,8 @@ class ParticipantRead(Schema):
 
 
 class ConversationRead(Schema):
+    """A conversation with its participants, last message and counters."""
+
     id: uuid.UUID
     kind: Literal["direct", "group"]
     title: str | None = None

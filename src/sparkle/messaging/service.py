@@ -10,16 +10,18 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from limits import parse
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import Role, User
 from sparkle.core import events
 from sparkle.core.db import keyset_page, utcnow
+from sparkle.core.db.base import new_id
 from sparkle.core.errors import ValidationFailed
 from sparkle.core.ratelimit import Limiter
+from sparkle.messaging import attachments as attachments_mod
 from sparkle.messaging import repository
 from sparkle.messaging.errors import (
     ConversationNotFound,
@@ -41,7 +43,6 @@ from sparkle.messaging.models import (
 )
 from sparkle.messaging.schemas import (
     MAX_GROUP,
-    AttachmentRead,
     BlockPage,
     BlockRead,
     ConversationCreate,
@@ -50,6 +51,7 @@ from sparkle.messaging.schemas import (
     ConversationUpdate,
     MessageCreate,
     MessagePage,
+    MessageReactions,
     MessageRead,
     MessageUpdate,
     MessagingSettingsRead,
@@ -60,9 +62,14 @@ from sparkle.messaging.schemas import (
 )
 from sparkle.notifications import service as notifications_service
 from sparkle.notifications.models import NotificationType
+from sparkle.reactions.models import ReactionType
 from sparkle.social import service as social_service
 
 MESSAGES_PER_USER = parse("60/minute")
+REACTIONS_PER_USER = parse("120/minute")
+NOTIFY_JOB = "messaging.notify"
+# Seconds a message's notification waits for more messages of its conversation to join it.
+NOTIFY_DELAY = 2.0
 DELETED_TEXT = "Message deleted"
 PREVIEW = 140
 MAX_TEXT = 5000
@@ -158,13 +165,13 @@ async def _check_may_message(
     session: AsyncSession, sender: User, recipients: list[uuid.UUID]
 ) -> None:
     """Blocks stop everyone; each recipient's DM policy stops all but staff."""
-    if await repository.blocked_any(session, sender.id, recipients):
+    state = await repository.recipients_state(session, sender.id, recipients)
+    if any(blocked for _, blocked in state.values()):
         raise DmNotAllowed("You cannot message this user")
     if _staff(sender):
         return
-    settings = await repository.settings_of(session, recipients)
     for rid in recipients:
-        policy = settings[rid].dm_policy if rid in settings else DmPolicy.EVERYONE.value
+        policy = state[rid][0] if rid in state else None
         if policy == DmPolicy.NOBODY.value:
             raise DmNotAllowed()
         if policy == DmPolicy.FOLLOWING.value and not await social_service.is_following(
@@ -177,16 +184,13 @@ async def _check_may_message(
 
 
 async def access(
-    session: AsyncSession, user: User, conversation_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession, user: User, conversation_id: uuid.UUID
 ) -> tuple[Conversation, ConversationParticipant]:
     """The conversation and the caller's participation; 404 for anyone not an active participant."""
-    part = await repository.participant(session, conversation_id, user.id, lock=lock)
-    if part is None or not part.is_active:
+    found = await repository.participation(session, conversation_id, user.id)
+    if found is None:
         raise ConversationNotFound()
-    conv = await session.get(Conversation, conversation_id)
-    if conv is None:
-        raise ConversationNotFound()
-    return conv, part
+    return found
 
 
 async def may_join_room(session: AsyncSession, user: User, conversation_id: uuid.UUID) -> bool:
@@ -406,51 +410,6 @@ async def mute(
 # --- messages ------------------------------------------------------------------------------
 
 
-async def _attachments(
-    session: AsyncSession, sender: User, ids: list[uuid.UUID]
-) -> list[dict[str, Any]]:
-    """The sender's own uploaded files, described as the message will show them."""
-    if not ids:
-        return []
-    from sparkle.core import runtime
-    from sparkle.media import service as media_service
-    from sparkle.media import storage as storage_mod
-    from sparkle.media.errors import MediaNotFound
-
-    out = []
-    store = storage_mod.get()
-    settings = runtime.get().settings
-    for fid in dict.fromkeys(ids):
-        try:
-            media = await media_service.access(session, sender, fid)
-        except MediaNotFound:
-            media = None
-        if media is None or media.user_id != sender.id:
-            raise ValidationFailed(
-                "Unknown attachment", fields={"attachmentIds": f"No file {fid} of yours"}
-            )
-        if not media.is_public:
-            raise ValidationFailed(
-                "Private files cannot be attached",
-                fields={"attachmentIds": f"File {fid} is private"},
-            )
-        read = await media_service.to_read(media, store, settings)
-        out.append(
-            AttachmentRead(
-                id=read.id,
-                file_type=read.file_type,
-                mime_type=read.mime_type,
-                original_name=read.original_name,
-                file_size=read.file_size,
-                url=read.url,
-                thumbnail_url=read.thumbnail_url,
-                blurhash=read.blurhash,
-                dimensions=read.dimensions.model_dump() if read.dimensions else None,
-            ).model_dump(mode="json", by_alias=True)
-        )
-    return out
-
-
 async def send(
     session: AsyncSession,
     sender: User,
@@ -458,15 +417,18 @@ async def send(
     data: MessageCreate,
     *,
     limiter: Limiter | None = None,
-) -> Message:
-    """Post a message; participants hear `messageReceived` and `conversationUpdated` after commit."""
+) -> MessageRead:
+    """Post a message; participants hear `messageReceived` and `conversationUpdated` after
+    commit, and a job notifies the others shortly after (see `notify_recipients`)."""
     if limiter is not None:
         await limiter.hit(MESSAGES_PER_USER, "message", str(sender.id))
-    conv, _ = await access(session, sender, conversation_id)
-    others = [u for u in await repository.active_user_ids(session, conv.id) if u != sender.id]
+    conv, parts = await repository.with_active(session, conversation_id)
+    if conv is None or not any(p.user_id == sender.id for p in parts):
+        raise ConversationNotFound()
+    others = [p.user_id for p in parts if p.user_id != sender.id]
     if conv.kind == ConversationKind.DIRECT.value:
         await _check_may_message(session, sender, others)
-    # In a group, a block only silences notifications between the two (see `_notify`).
+    # In a group, a block only silences notifications between the two.
     if data.reply_to_id is not None:
         target = await session.get(Message, data.reply_to_id)
         if target is None or target.conversation_id != conv.id:
@@ -474,7 +436,7 @@ async def send(
                 "Reply to a message of this conversation",
                 fields={"replyToId": "No such message here"},
             )
-    attachments = await _attachments(session, sender, data.attachment_ids)
+    attachments = await attachments_mod.describe(session, sender, data.attachment_ids)
     kind = data.type
     if attachments and kind == MessageType.TEXT.value:
         kind = (
@@ -483,6 +445,7 @@ async def send(
             else MessageType.FILE.value
         )
     message = Message(
+        id=new_id(),
         conversation_id=conv.id,
         sender_id=sender.id,
         type=kind,
@@ -495,9 +458,17 @@ async def send(
     await session.flush()
     count = await repository.record_message(session, message)
     await repository.advance_read(session, conv.id, sender.id, message.id)
-    await _publish_created(session, conv, message, count, [sender.id, *others])
-    await _notify(session, conv, sender, message, others)
-    return message
+    read = await _publish_created(session, conv, message, count, [sender.id, *others])
+    if others:
+        # One job per burst: while it waits, later messages of the conversation join it.
+        events.enqueue(
+            session,
+            NOTIFY_JOB,
+            {"messageId": str(message.id)},
+            delay=NOTIFY_DELAY,
+            key=f"messaging-notify:{conv.id}",
+        )
+    return read
 
 
 async def _system(session: AsyncSession, conv: Conversation, actor: User, text: str) -> Message:
@@ -524,7 +495,7 @@ async def _publish_created(
     message: Message,
     count: int,
     participant_ids: list[uuid.UUID],
-) -> None:
+) -> MessageRead:
     people = await repository.users(session, {message.sender_id} if message.sender_id else set())
     read = to_message_read(message, people)
     events.publish(
@@ -543,55 +514,77 @@ async def _publish_created(
             },
         },
     )
+    return read
 
 
-async def _notify(
-    session: AsyncSession,
-    conv: Conversation,
-    sender: User,
-    message: Message,
-    recipients: list[uuid.UUID],
-) -> None:
-    if not recipients:
-        return
-    now = utcnow()
-    parts = {p.user_id: p for p in await repository.participants(session, [conv.id])}
-    blocked = await repository.blocked_any(session, sender.id, recipients)
-    preview = message.content[:PREVIEW] or ("Sent an attachment" if message.attachments else "")
-    for rid in recipients:
-        p = parts.get(rid)
-        if rid in blocked or (p is not None and p.muted_until is not None and p.muted_until > now):
+async def notify_recipients(session: AsyncSession, first_id: uuid.UUID) -> int:
+    """DIRECT_MESSAGE notifications for `first_id` and the messages sent after it in its
+    conversation: each recipient's one unread notification per conversation names the senders
+    and shows the latest message. Skipped: muted conversations, messages the recipient has
+    already read, people a block separates. Idempotent; returns how many notifications changed."""
+    first = await session.get(Message, first_id)
+    if first is None:
+        return 0
+    burst = await repository.messages_since(session, first)
+    if not burst:
+        return 0
+    latest: dict[uuid.UUID, Message] = {}  # sender → their newest message, oldest sender first
+    for m in burst:
+        assert m.sender_id is not None
+        latest.pop(m.sender_id, None)
+        latest[m.sender_id] = m
+    _, parts = await repository.with_active(session, first.conversation_id)
+    now, changed = utcnow(), 0
+    for p in parts:
+        if p.muted_until is not None and p.muted_until > now:
             continue
-        await notifications_service.notify(
-            session,
-            recipient_id=rid,
-            type=NotificationType.DIRECT_MESSAGE,
-            actor_id=sender.id,
-            target=notifications_service.Target("conversation", conv.id),
-            phrase="sent you a message",
-            content=preview,
-            data={
-                "conversationId": str(conv.id),
-                "messageId": str(message.id),
-                "url": f"/messages/{conv.id}",
-            },
-        )
+        for sender_id, m in latest.items():
+            if sender_id == p.user_id or (
+                p.last_read_message_id is not None and p.last_read_message_id >= m.id
+            ):
+                continue
+            row = await notifications_service.notify(
+                session,
+                recipient_id=p.user_id,
+                type=NotificationType.DIRECT_MESSAGE,
+                actor_id=sender_id,
+                target=notifications_service.Target("conversation", m.conversation_id),
+                phrase="sent you a message",
+                content=m.content[:PREVIEW] or ("Sent an attachment" if m.attachments else ""),
+                data={
+                    "conversationId": str(m.conversation_id),
+                    "messageId": str(m.id),
+                    "url": f"/messages/{m.conversation_id}",
+                },
+            )
+            changed += row is not None
+    return changed
+
+
+async def visible_message(session: AsyncSession, viewer: User, message_id: uuid.UUID) -> Message:
+    """A message of a conversation `viewer` takes part in, said since they joined; 404 otherwise."""
+    message = await session.get(Message, message_id)
+    if message is None:
+        raise MessageNotFound()
+    found = await repository.participation(session, message.conversation_id, viewer.id)
+    if found is None:
+        raise MessageNotFound()
+    conv, part = found
+    if conv.kind == ConversationKind.GROUP.value and message.created_at < part.joined_at:
+        raise MessageNotFound()
+    return message
 
 
 async def _own_message(
     session: AsyncSession, actor: User, message_id: uuid.UUID
 ) -> tuple[Message, Conversation]:
-    message = await session.get(Message, message_id)
-    if message is None:
-        raise MessageNotFound()
-    try:
-        conv, _ = await access(session, actor, message.conversation_id)
-    except ConversationNotFound:
-        raise MessageNotFound() from None
+    message = await visible_message(session, actor, message_id)
     if message.sender_id != actor.id or message.type == MessageType.SYSTEM.value:
         raise MessagingForbidden("Only the sender may change a message")
     if message.deleted_at is not None:
         raise MessageDeleted()
+    conv = await session.get(Conversation, message.conversation_id)
+    assert conv is not None
     return message, conv
 
 
@@ -630,6 +623,47 @@ async def _publish_changed(session: AsyncSession, conv: Conversation, message: M
             "message": to_message_read(message, people).model_dump(mode="json", by_alias=True),
         },
     )
+
+
+async def react(
+    session: AsyncSession,
+    actor: User,
+    message_id: uuid.UUID,
+    reaction_type: ReactionType,
+    *,
+    on: bool,
+    limiter: Limiter | None = None,
+) -> MessageReactions:
+    """Add (`on`) or take back one reaction of the actor's on a message; the conversation's
+    room hears `messageReactionUpdated` with the fresh counts when something changed."""
+    if limiter is not None:
+        await limiter.hit(REACTIONS_PER_USER, "message-reaction", str(actor.id))
+    message = await visible_message(session, actor, message_id)
+    if message.deleted_at is not None:
+        raise MessageDeleted()
+    change = repository.add_reaction if on else repository.remove_reaction
+    changed = await change(session, message.id, actor.id, reaction_type.value)
+    counts, mine = await reactions_for(session, actor.id, [message.id])
+    result = MessageReactions(
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        reactions=counts.get(message.id, {}),
+        my_reactions=mine.get(message.id, []),
+    )
+    if changed:
+        events.publish(
+            session,
+            "message:reacted",
+            {
+                "messageId": str(message.id),
+                "conversationId": str(message.conversation_id),
+                "userId": str(actor.id),
+                "type": reaction_type.value,
+                "added": on,
+                "reactions": result.reactions,
+            },
+        )
+    return result
 
 
 async def mark_read(
@@ -707,8 +741,16 @@ def _ref(row: repository.UserRow) -> UserRef:
     return UserRef(id=row[0], username=row[1], display_name=row[2], avatar_url=row[3])
 
 
-def to_message_read(message: Message, people: dict[uuid.UUID, repository.UserRow]) -> MessageRead:
+def to_message_read(
+    message: Message,
+    people: dict[uuid.UUID, repository.UserRow],
+    reactions: Reactions | None = None,
+) -> MessageRead:
     deleted = message.deleted_at is not None
+    counts: dict[str, int] = {}
+    mine: list[str] = []
+    if reactions is not None and not deleted:
+        counts, mine = reactions[0].get(message.id, {}), reactions[1].get(message.id, [])
     sender = people.get(message.sender_id) if message.sender_id else None
     return MessageRead(
         id=message.id,
@@ -719,17 +761,35 @@ def to_message_read(message: Message, people: dict[uuid.UUID, repository.UserRow
         content=DELETED_TEXT if deleted else message.content,
         attachments=[]
         if deleted
-        else [AttachmentRead.model_validate(a) for a in message.attachments or []],
+        else [attachments_mod.to_read(message.id, a) for a in message.attachments or []],
         reply_to_id=message.reply_to_id,
         edited_at=message.edited_at,
         deleted=deleted,
         created_at=message.created_at,
+        reactions=counts,
+        my_reactions=mine,
     )
 
 
-async def read_message(session: AsyncSession, message: Message) -> MessageRead:
+Reactions = tuple[dict[uuid.UUID, dict[str, int]], dict[uuid.UUID, list[str]]]
+REACTION_ORDER = [t.value for t in ReactionType]
+
+
+async def reactions_for(
+    session: AsyncSession, viewer_id: uuid.UUID, message_ids: list[uuid.UUID]
+) -> Reactions:
+    """Counts per type and the viewer's own types, for each message (two queries)."""
+    counts = await repository.reaction_counts(session, message_ids)
+    mine = await repository.reactions_of(session, viewer_id, message_ids)
+    return (
+        {m: {t: c[t] for t in REACTION_ORDER if t in c} for m, c in counts.items()},
+        {m: sorted(ts, key=REACTION_ORDER.index) for m, ts in mine.items()},
+    )
+
+
+async def read_message(session: AsyncSession, message: Message, viewer: User) -> MessageRead:
     people = await repository.users(session, {message.sender_id} if message.sender_id else set())
-    return to_message_read(message, people)
+    return to_message_read(message, people, await reactions_for(session, viewer.id, [message.id]))
 
 
 async def list_messages(
@@ -742,8 +802,6 @@ async def list_messages(
 ) -> MessagePage:
     """Newest first, keyset-paged; a participant sees what was said since they joined."""
     conv, part = await access(session, viewer, conversation_id)
-    from sqlalchemy import select
-
     stmt = select(Message).where(Message.conversation_id == conv.id)
     if conv.kind == ConversationKind.GROUP.value:
         stmt = stmt.where(Message.created_at >= part.joined_at)
@@ -751,7 +809,10 @@ async def list_messages(
         session, stmt, sort_col=Message.created_at, id_col=Message.id, cursor=cursor, limit=limit
     )
     people = await repository.users(session, {m.sender_id for m in rows if m.sender_id})
-    return MessagePage(items=[to_message_read(m, people) for m in rows], next_cursor=next_cursor)
+    reactions = await reactions_for(session, viewer.id, [m.id for m in rows])
+    return MessagePage(
+        items=[to_message_read(m, people, reactions) for m in rows], next_cursor=next_cursor
+    )
 
 
 async def list_conversations(

@@ -1,5 +1,7 @@
-"""Messaging over Socket.IO: `sendMessage` and `markMessageRead` (seed 003), the
-`conversation:{id}` room's authorizer, and the after-commit emits of messaging events.
+"""Messaging over Socket.IO: `sendMessage` and `markMessageRead` (seed 003),
+`addMessageReaction` / `removeMessageReaction`, the `conversation:{id}` room's authorizer, and
+the after-commit emits of messaging events (`messageReceived`, `messageUpdated`,
+`messageDeleted`, `messageRead`, `conversationUpdated`, `messageReactionUpdated`).
 
 Handlers run one unit of work each and answer only after it committed, so an `{ok: true}` ack
 always names a message that exists.
@@ -18,15 +20,31 @@ from sparkle.core import events
 from sparkle.core.db import session_scope
 from sparkle.core.errors import NotFound, SparkleError, TooManyRequests
 from sparkle.messaging import service
-from sparkle.messaging.schemas import MessageCreate, ReadMark
+from sparkle.messaging.schemas import (
+    ConversationRead,
+    MessageCreate,
+    MessageReactionChange,
+    MessageRead,
+    ReadMark,
+    ReadReceipt,
+)
+from sparkle.reactions.models import ReactionType
 from sparkle.realtime.hub import Refused
-from sparkle.realtime.schemas import ErrorCode
+from sparkle.realtime.schemas import ErrorCode, Inbound
 
 
 class SendMessageIn(MessageCreate):
     """`sendMessage {conversationId, content, type}` (plus optional attachmentIds, replyToId)."""
 
     conversation_id: uuid.UUID
+
+
+class MessageReactionIn(Inbound):
+    """`addMessageReaction` / `removeMessageReaction {messageId, type}`; the ack carries the
+    message's fresh counts and your own types."""
+
+    message_id: uuid.UUID
+    type: ReactionType
 
 
 class MarkReadIn(RootModel[uuid.UUID | ReadMark]):
@@ -57,10 +75,9 @@ async def send_message(hub: Any, conn: Any, payload: SendMessageIn) -> dict[str,
     try:
         async with session_scope(hub.sessions, write=True) as session:
             user = await _user(session, conn)
-            message = await service.send(
+            read = await service.send(
                 session, user, payload.conversation_id, data, limiter=hub.rt.limiter
             )
-            read = await service.read_message(session, message)
     except SparkleError as exc:
         raise refusal(exc, ErrorCode.MESSAGE_SEND_FAILED) from None
     return {"ok": True, "message": read.model_dump(mode="json", by_alias=True)}
@@ -74,6 +91,27 @@ async def mark_message_read(hub: Any, conn: Any, payload: MarkReadIn) -> dict[st
     except SparkleError as exc:
         raise refusal(exc, ErrorCode.MESSAGE_READ_FAILED) from None
     return {"ok": True, **state.model_dump(mode="json", by_alias=True)}
+
+
+async def _react(hub: Any, conn: Any, payload: MessageReactionIn, on: bool) -> dict[str, Any]:
+    failure = ErrorCode.REACTION_ADD_FAILED if on else ErrorCode.REACTION_REMOVE_FAILED
+    try:
+        async with session_scope(hub.sessions, write=True) as session:
+            user = await _user(session, conn)
+            result = await service.react(
+                session, user, payload.message_id, payload.type, on=on, limiter=hub.rt.limiter
+            )
+    except SparkleError as exc:
+        raise refusal(exc, failure) from None
+    return {"ok": True, **result.model_dump(mode="json", by_alias=True)}
+
+
+async def add_reaction(hub: Any, conn: Any, payload: MessageReactionIn) -> dict[str, Any]:
+    return await _react(hub, conn, payload, True)
+
+
+async def remove_reaction(hub: Any, conn: Any, payload: MessageReactionIn) -> dict[str, Any]:
+    return await _react(hub, conn, payload, False)
 
 
 # --- after-commit emits ----------------------------------------------------------------------
@@ -99,11 +137,19 @@ async def _updated(_name: str, payload: dict[str, Any]) -> None:
 
 
 async def _read(_name: str, payload: dict[str, Any]) -> None:
+    receipt = ReadReceipt.model_validate(payload)
+    await realtime.emit("messageRead", _wire(receipt), f"user:{payload['senderId']}")
+
+
+async def _reacted(_name: str, payload: dict[str, Any]) -> None:
+    change = MessageReactionChange.model_validate(payload)
     await realtime.emit(
-        "messageRead",
-        {"messageId": payload["messageId"], "readBy": payload["readBy"]},
-        f"user:{payload['senderId']}",
+        "messageReactionUpdated", _wire(change), f"conversation:{payload['conversationId']}"
     )
+
+
+def _wire(model: Any) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)
 
 
 async def _conversation(_name: str, payload: dict[str, Any]) -> None:
@@ -123,12 +169,31 @@ async def _partners(session: Any, user_id: uuid.UUID) -> list[uuid.UUID]:
 events.bus.subscribe("message:created", _created)
 events.bus.subscribe("message:updated", _updated)
 events.bus.subscribe("message:read", _read)
+events.bus.subscribe("message:reacted", _reacted)
 events.bus.subscribe("conversation:updated", _conversation)
 realtime.register_channel("conversation", _may_join)
+for _event, _model, _rooms in (
+    ("messageReceived", MessageRead, "`conversation:{id}` and each participant's `user:{id}`"),
+    ("messageUpdated", MessageRead, "`conversation:{id}` and each participant's `user:{id}`"),
+    ("messageDeleted", MessageRead, "`conversation:{id}` and each participant's `user:{id}`"),
+    ("conversationUpdated", ConversationRead, "each participant's `user:{id}`"),
+    ("messageRead", ReadReceipt, "the sender's `user:{id}`"),
+    ("messageReactionUpdated", MessageReactionChange, "`conversation:{id}`"),
+):
+    realtime.register_outbound(_event, _model, _rooms, __name__)
 realtime.register_presence_audience(_partners)
 realtime.register_event(
     "sendMessage", SendMessageIn, send_message, ErrorCode.MESSAGE_SEND_FAILED.value
 )
 realtime.register_event(
     "markMessageRead", MarkReadIn, mark_message_read, ErrorCode.MESSAGE_READ_FAILED.value
+)
+realtime.register_event(
+    "addMessageReaction", MessageReactionIn, add_reaction, ErrorCode.REACTION_ADD_FAILED.value
+)
+realtime.register_event(
+    "removeMessageReaction",
+    MessageReactionIn,
+    remove_reaction,
+    ErrorCode.REACTION_REMOVE_FAILED.value,
 )

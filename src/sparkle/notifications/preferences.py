@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Literal
 
@@ -31,8 +32,11 @@ from sparkle.notifications.models import (
 __all__ = [
     "DEFAULTS",
     "Channel",
+    "Delivery",
     "Preferences",
     "channels_for",
+    "deliveries_for",
+    "delivery_for",
     "get_preferences",
     "in_quiet_hours",
     "set_channel",
@@ -116,6 +120,71 @@ async def channels_for(
     """Every channel's switch for one type, in one query."""
     row = await session.get(NotificationPreferences, user_id)
     return _effective(row.channels if row else {})[NotificationType(type)]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One recipient's switches for one notification type, and whether it is their quiet time."""
+
+    channels: dict[Channel, bool]
+    quiet: bool = False
+
+    @property
+    def push(self) -> bool:
+        """Whether a live toast may go out now: push on for the type and not in quiet hours."""
+        return self.channels[Channel.PUSH] and not self.quiet
+
+
+def _delivery(
+    row: NotificationPreferences | None,
+    type: NotificationType,
+    profile_tz: str | None,
+    now: datetime,
+) -> Delivery:
+    channels = _effective(row.channels if row else {})[NotificationType(type)]
+    if row is None or not _has_quiet_hours(row):
+        return Delivery(channels)
+    tz = row.timezone or profile_tz or "UTC"
+    return Delivery(channels, _quiet(row.quiet_hours_start, row.quiet_hours_end, tz, now))
+
+
+def _has_quiet_hours(row: NotificationPreferences) -> bool:
+    return row.quiet_hours_start is not None and row.quiet_hours_end is not None
+
+
+async def delivery_for(
+    session: AsyncSession, user_id: uuid.UUID, type: NotificationType, now: datetime
+) -> Delivery:
+    """Every channel's switch for one type and whether `now` is in the user's quiet hours: one
+    query, two when quiet hours are set and read in the profile's time zone."""
+    row = await session.get(NotificationPreferences, user_id)
+    profile_tz = None
+    if row is not None and _has_quiet_hours(row) and row.timezone is None:
+        profile_tz = await _profile_timezone(session, user_id)
+    return _delivery(row, type, profile_tz, now)
+
+
+async def deliveries_for(
+    session: AsyncSession, user_ids: list[uuid.UUID], type: NotificationType, now: datetime
+) -> dict[uuid.UUID, Delivery]:
+    """`delivery_for` for many users at once, in at most two queries."""
+    rows = {
+        row.user_id: row
+        for row in await session.scalars(
+            select(NotificationPreferences).where(NotificationPreferences.user_id.in_(user_ids))
+        )
+    }
+    need_tz = [uid for uid, row in rows.items() if _has_quiet_hours(row) and row.timezone is None]
+    zones: dict[uuid.UUID, str | None] = {}
+    if need_tz:
+        zones = dict(
+            (
+                await session.execute(
+                    select(Profile.user_id, Profile.timezone).where(Profile.user_id.in_(need_tz))
+                )
+            ).all()
+        )
+    return {uid: _delivery(rows.get(uid), type, zones.get(uid), now) for uid in user_ids}
 
 
 async def wants(
@@ -236,11 +305,14 @@ def in_quiet_hours(prefs: Preferences, now: datetime) -> bool:
 
     A range whose end is before its start spans midnight (22:00–07:00); start == end is empty.
     """
-    start, end = prefs.quiet_hours_start, prefs.quiet_hours_end
+    return _quiet(prefs.quiet_hours_start, prefs.quiet_hours_end, prefs.timezone, now)
+
+
+def _quiet(start: time | None, end: time | None, timezone: str, now: datetime) -> bool:
     if start is None or end is None or start == end:
         return False
     try:
-        tz = zoneinfo.ZoneInfo(prefs.timezone)
+        tz = zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = zoneinfo.ZoneInfo("UTC")
     if now.tzinfo is None:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import Profile, Role, User
 from sparkle.comments.models import Comment
-from sparkle.notifications.models import Notification, NotificationPreferences
+from sparkle.notifications.models import Notification
 from sparkle.posts.models import Post
 from sparkle.reactions.models import Reaction
 
@@ -144,17 +144,6 @@ async def comment_info(
         )
     ).first()
     return (row[0], row[1]) if row else None
-
-
-async def channel_overrides(
-    session: AsyncSession, user_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, dict[str, dict[str, bool]]]:
-    rows = await session.execute(
-        select(NotificationPreferences.user_id, NotificationPreferences.channels).where(
-            NotificationPreferences.user_id.in_(user_ids)
-        )
-    )
-    return {uid: chans or {} for uid, chans in rows.all()}
 
 
 AUDIENCE_ROLES: dict[str, tuple[str, ...]] = {

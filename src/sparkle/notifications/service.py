@@ -240,12 +240,14 @@ async def _announce(
     *,
     unread: int | None,
     email: bool,
+    push: bool,
 ) -> None:
-    """Tell the realtime layer (with the unread count when it changed), and queue the email
-    if the recipient wants one."""
+    """Tell the realtime layer (with the unread count when it changed, and whether the
+    recipient wants a live toast now), and queue the email if the recipient wants one."""
     payload: dict[str, Any] = {
         "userId": str(row.user_id),
         "notification": to_read(row, actors).model_dump(mode="json", by_alias=True),
+        "push": push,
     }
     if unread is not None:
         payload["unreadCount"] = unread
@@ -282,10 +284,10 @@ async def notify(
         return None
     if await _blocked(session, actor_id, recipient_id):
         return None
-    channels = await preferences.channels_for(session, recipient_id, type)
-    if not channels[Channel.IN_APP]:
-        return None
     now = utcnow()
+    delivery = await preferences.delivery_for(session, recipient_id, type, now)
+    if not delivery.channels[Channel.IN_APP]:
+        return None
     name = people[actor_id][1]
     for _ in range(3):
         outcome = await _join_group(
@@ -300,7 +302,14 @@ async def notify(
         return None
     # Joining an open (unread) group leaves the unread count as it was.
     unread = await repository.unread_count(session, recipient_id) if inserted else None
-    await _announce(session, row, people, unread=unread, email=channels[Channel.EMAIL])
+    await _announce(
+        session,
+        row,
+        people,
+        unread=unread,
+        email=delivery.channels[Channel.EMAIL],
+        push=delivery.push,
+    )
     return row
 
 
@@ -507,18 +516,23 @@ async def broadcast_batch(
 
 
 async def _announce_many(session: AsyncSession, rows: list[Notification]) -> None:
-    """Announce freshly written SYSTEM rows: preferences and unread counts in two queries."""
+    """Announce freshly written SYSTEM rows: preferences and unread counts in a few queries
+    for the whole batch."""
     user_ids = [row.user_id for row in rows]
-    overrides = await repository.channel_overrides(session, user_ids)
+    deliveries = await preferences.deliveries_for(
+        session, user_ids, NotificationType.SYSTEM, utcnow()
+    )
     counts = await repository.unread_counts(session, user_ids)
-    email_default = preferences.DEFAULTS[NotificationType.SYSTEM][Channel.EMAIL]
     for row in rows:
-        email = (
-            overrides.get(row.user_id, {})
-            .get(NotificationType.SYSTEM.value, {})
-            .get(Channel.EMAIL.value, email_default)
+        delivery = deliveries[row.user_id]
+        await _announce(
+            session,
+            row,
+            {},
+            unread=counts.get(row.user_id, 0),
+            email=delivery.channels[Channel.EMAIL],
+            push=delivery.push,
         )
-        await _announce(session, row, {}, unread=counts.get(row.user_id, 0), email=email)
 
 
 async def expire(session: AsyncSession, *, now: datetime | None = None, chunk: int = 5000) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
+from sparkle.accounts.models import User
 from sparkle.auth.deps import CurrentUser, OptionalUser
 from sparkle.core.deps import DbSession
 from sparkle.core.errors import (
@@ -20,6 +21,7 @@ from sparkle.core.errors import (
 from sparkle.core.errors import problem_responses as errors
 from sparkle.core.schemas import Schema
 from sparkle.watchparties import service, sockets  # noqa: F401  (sockets: registers the socket events)
+from sparkle.watchparties.models import WatchParty
 from sparkle.watchparties.schemas import (
     InviteIn,
     MomentCreate,
@@ -43,6 +45,10 @@ class InviteResult(Schema):
     invited: int
 
 
+async def _read(db: DbSession, user: User, party: WatchParty) -> PartyRead:
+    return (await service.hydrate(db, user, [party]))[0]
+
+
 @router.post(
     "",
     status_code=201,
@@ -52,8 +58,7 @@ class InviteResult(Schema):
 )
 async def create_party(data: PartyCreate, user: CurrentUser, db: DbSession) -> PartyRead:
     """An `EVENT_REMINDER` goes to invitees 15 minutes before `scheduledFor`."""
-    party = await service.create(db, user, data)
-    return (await service.hydrate(db, user, [party]))[0]
+    return await _read(db, user, await service.create(db, user, data))
 
 
 @router.get(
@@ -91,8 +96,7 @@ async def get_party(party_id: uuid.UUID, db: DbSession, viewer: OptionalUser) ->
 async def update_party(
     party_id: uuid.UUID, data: PartyUpdate, user: CurrentUser, db: DbSession
 ) -> PartyRead:
-    party = await service.update(db, user, party_id, data)
-    return (await service.hydrate(db, user, [party]))[0]
+    return await _read(db, user, await service.update(db, user, party_id, data))
 
 
 @router.post(
@@ -103,8 +107,7 @@ async def update_party(
 )
 async def join_party(party_id: uuid.UUID, user: CurrentUser, db: DbSession) -> PartyRead:
     """The state in the answer is extrapolated to now: start the player there."""
-    party = await service.join(db, user, party_id)
-    return (await service.hydrate(db, user, [party]))[0]
+    return await _read(db, user, await service.join(db, user, party_id))
 
 
 @router.post(
@@ -113,9 +116,8 @@ async def join_party(party_id: uuid.UUID, user: CurrentUser, db: DbSession) -> P
     summary="Leave a watch party",
     responses=errors(Unauthorized, NotFound),
 )
-async def leave_party(party_id: uuid.UUID, user: CurrentUser, db: DbSession) -> Response:
+async def leave_party(party_id: uuid.UUID, user: CurrentUser, db: DbSession) -> None:
     await service.leave(db, user, party_id)
-    return Response(status_code=204)
 
 
 @router.post(
@@ -151,9 +153,8 @@ async def set_state(
 )
 async def add_cohost(
     party_id: uuid.UUID, user_id: uuid.UUID, user: CurrentUser, db: DbSession
-) -> Response:
+) -> None:
     await service.set_cohost(db, user, party_id, user_id, True)
-    return Response(status_code=204)
 
 
 @router.delete(
@@ -164,9 +165,8 @@ async def add_cohost(
 )
 async def remove_cohost(
     party_id: uuid.UUID, user_id: uuid.UUID, user: CurrentUser, db: DbSession
-) -> Response:
+) -> None:
     await service.set_cohost(db, user, party_id, user_id, False)
-    return Response(status_code=204)
 
 
 @router.post(
@@ -176,8 +176,7 @@ async def remove_cohost(
     responses=errors(Unauthorized, NotFound, Forbidden),
 )
 async def end_party(party_id: uuid.UUID, user: CurrentUser, db: DbSession) -> PartyRead:
-    party = await service.end(db, user, party_id)
-    return (await service.hydrate(db, user, [party]))[0]
+    return await _read(db, user, await service.end(db, user, party_id))
 
 
 @router.get(
@@ -220,8 +219,7 @@ async def list_moments(
 async def add_moment(
     party_id: uuid.UUID, data: MomentCreate, user: CurrentUser, db: DbSession
 ) -> MomentRead:
-    moment = await service.add_moment(db, user, party_id, data)
-    return await service._moment_read(db, moment)
+    return await service.read_moment(db, await service.add_moment(db, user, party_id, data))
 
 
 @router.delete(
@@ -232,9 +230,8 @@ async def add_moment(
 )
 async def delete_moment(
     party_id: uuid.UUID, moment_id: uuid.UUID, user: CurrentUser, db: DbSession
-) -> Response:
+) -> None:
     await service.delete_moment(db, user, party_id, moment_id)
-    return Response(status_code=204)
 
 
 @router.get(

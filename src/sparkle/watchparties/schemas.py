@@ -134,6 +134,40 @@ class MomentRead(Schema):
     created_at: datetime
 
 
+class PartyChange(Schema):
+    """What changed in the party; `type` says which, and so which fields are set.
+
+    state, ended: `state`; userJoined, userLeft: `userId`, `participantCount`, `username` on
+    joining, `hostId` on a hand-over; hostChanged: `hostId`; cohosts: `cohostIds`; chat,
+    reaction: `moment`; momentDeleted: `momentId`.
+    """
+
+    type: Literal[
+        "state",
+        "ended",
+        "userJoined",
+        "userLeft",
+        "hostChanged",
+        "cohosts",
+        "chat",
+        "reaction",
+        "momentDeleted",
+    ]
+    state: PlaybackState | None = None
+    user_id: uuid.UUID | None = None
+    username: str | None = None
+    participant_count: int | None = None
+    host_id: uuid.UUID | None = None
+    cohost_ids: list[uuid.UUID] | None = None
+    moment: MomentRead | None = None
+    moment_id: uuid.UUID | None = None
+
+    def wire(self) -> dict[str, object]:
+        """The fields this type carries (nested payloads are left whole)."""
+        data = self.model_dump(mode="json", by_alias=True)
+        return {key: value for key, value in data.items() if value is not None}
+
+
 class MomentPage(Schema):
     items: list[MomentRead]
     next_cursor: str | None = None

@@ -13,13 +13,13 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import Role, User
 from sparkle.core import events
-from sparkle.core.db import keyset_page, utcnow
+from sparkle.core.db import Cursor, keyset_page, utcnow
 from sparkle.core.errors import TooManyRequests, ValidationFailed
 from sparkle.messaging import repository as people_repository
 from sparkle.messaging.schemas import UserRef
@@ -554,7 +554,7 @@ async def add_moment(
     )
     session.add(moment)
     await session.flush()
-    read = await _moment_read(session, moment)
+    read = await read_moment(session, moment)
     _publish(
         session, party, {"type": data.kind, "moment": read.model_dump(mode="json", by_alias=True)}
     )
@@ -576,7 +576,7 @@ async def delete_moment(
     _publish(session, party, {"type": "momentDeleted", "momentId": str(moment.id)})
 
 
-async def _moment_read(session: AsyncSession, moment: WatchPartyMoment) -> MomentRead:
+async def read_moment(session: AsyncSession, moment: WatchPartyMoment) -> MomentRead:
     people = await people_repository.users(session, {moment.user_id} if moment.user_id else set())
     return _to_moment(moment, people)
 
@@ -715,7 +715,8 @@ async def hydrate(
 async def list_parties(
     session: AsyncSession, viewer: User | None, *, status: str, cursor: str | None, limit: int
 ) -> PartyPage:
-    """Upcoming (scheduled, soonest first), live (newest first) or ended parties the viewer may see."""
+    """Upcoming (soonest first, unscheduled last), live (latest started first) or ended (latest
+    ended first) parties the viewer may see; keyset-paged."""
     stmt = select(WatchParty)
     if not _staff(viewer):
         seen = [WatchParty.visibility == Visibility.PUBLIC.value]
@@ -733,28 +734,43 @@ async def list_parties(
             ]
         stmt = stmt.where(or_(*seen))
     if status == "upcoming":
-        stmt = stmt.where(WatchParty.status == PartyStatus.SCHEDULED.value)
-        rows, next_cursor = await keyset_page(
-            session,
-            stmt,
-            sort_col=WatchParty.created_at,
-            id_col=WatchParty.id,
-            cursor=cursor,
-            limit=limit,
-            descending=False,
+        rows, next_cursor = await _upcoming_page(
+            session, stmt.where(WatchParty.status == PartyStatus.SCHEDULED.value), cursor, limit
         )
-        rows.sort(key=lambda p: (p.scheduled_for is None, p.scheduled_for or p.created_at))
     else:
-        wanted = PartyStatus.LIVE.value if status == "live" else PartyStatus.ENDED.value
+        live = status == "live"
         rows, next_cursor = await keyset_page(
             session,
-            stmt.where(WatchParty.status == wanted),
-            sort_col=WatchParty.created_at,
+            stmt.where(
+                WatchParty.status == (PartyStatus.LIVE.value if live else PartyStatus.ENDED.value)
+            ),
+            sort_col=WatchParty.started_at if live else WatchParty.ended_at,
             id_col=WatchParty.id,
             cursor=cursor,
             limit=limit,
         )
     return PartyPage(items=await hydrate(session, viewer, rows), next_cursor=next_cursor)
+
+
+async def _upcoming_page(
+    session: AsyncSession, stmt: Select[tuple[WatchParty]], cursor: str | None, limit: int
+) -> tuple[list[WatchParty], str | None]:
+    """Keyset over (scheduled_for, id) ascending with unscheduled parties after all others."""
+    when, ident = WatchParty.scheduled_for, WatchParty.id
+    if cursor:
+        c = Cursor.decode(cursor)
+        if c.value is None:
+            stmt = stmt.where(when.is_(None), ident > c.id)
+        else:
+            stmt = stmt.where(
+                or_(when > c.value, and_(when == c.value, ident > c.id), when.is_(None))
+            )
+    order = (when.is_(None), when, ident)
+    rows = list((await session.scalars(stmt.order_by(*order).limit(limit + 1))).all())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, Cursor(rows[-1].scheduled_for, rows[-1].id).encode()
 
 
 async def participants(

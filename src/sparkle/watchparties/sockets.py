@@ -24,7 +24,7 @@ from sparkle.realtime.hub import Refused
 from sparkle.realtime.schemas import ErrorCode, Id, Inbound
 from sparkle.watchparties import service
 from sparkle.watchparties.errors import PartyForbidden
-from sparkle.watchparties.schemas import MomentCreate, StateUpdate
+from sparkle.watchparties.schemas import MomentCreate, PartyChange, StateUpdate
 
 log = structlog.get_logger(__name__)
 
@@ -74,8 +74,7 @@ async def join_party(hub: Any, conn: Any, payload: Id) -> dict[str, Any]:
         raise _refusal(exc, ErrorCode.PARTY_JOIN_FAILED) from None
     await hub.sio.enter_room(conn.sid, f"party:{party_id}")
     _joined[conn.sid].add(party_id)
-    state = read.state.model_dump(mode="json", by_alias=True)
-    await hub.emit("watchPartyUpdate", {"type": "state", "state": state}, conn.sid)
+    await hub.emit("watchPartyUpdate", PartyChange(type="state", state=read.state).wire(), conn.sid)
     return {"ok": True, "party": read.model_dump(mode="json", by_alias=True)}
 
 
@@ -113,7 +112,7 @@ async def add_moment(hub: Any, conn: Any, payload: MomentIn) -> dict[str, Any]:
         async with session_scope(hub.sessions, write=True) as session:
             user = await _user(session, conn)
             moment = await service.add_moment(session, user, payload.party_id, data)
-            read = await service._moment_read(session, moment)
+            read = await service.read_moment(session, moment)
     except SparkleError as exc:
         raise _refusal(exc, ErrorCode.PARTY_UPDATE_FAILED) from None
     return {"ok": True, "moment": read.model_dump(mode="json", by_alias=True)}
@@ -130,7 +129,7 @@ async def _disconnected(hub: Any, conn: Any) -> None:
 async def _update(_name: str, payload: dict[str, Any]) -> None:
     room = f"party:{payload['partyId']}"
     update = payload["update"]
-    await realtime.emit("watchPartyUpdate", update, room)
+    await realtime.emit("watchPartyUpdate", PartyChange.model_validate(update).wire(), room)
     if update.get("type") in ("userJoined", "userLeft"):
         await realtime.emit(
             "liveViewerCount",
@@ -145,6 +144,7 @@ async def _may_join(session: Any, user: User, party_id: uuid.UUID) -> bool:
 
 events.bus.subscribe("watchparty:update", _update)
 realtime.register_channel("party", _may_join)
+realtime.register_outbound("watchPartyUpdate", PartyChange, "`party:{id}`", __name__)
 realtime.register_disconnect(_disconnected)
 realtime.register_event("joinWatchParty", Id, join_party, ErrorCode.PARTY_JOIN_FAILED.value)
 realtime.register_event("leaveWatchParty", Id, leave_party, ErrorCode.PARTY_UPDATE_FAILED.value)
