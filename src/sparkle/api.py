@@ -9,6 +9,7 @@ from sparkle.auth.router import router as auth_router
 from sparkle.comments.router import router as comments_router
 from sparkle.email.router import router as email_router
 from sparkle.feed.router import router as feed_router
+from sparkle.leaderboards.router import router as leaderboards_router
 from sparkle.media.router import router as media_router
 from sparkle.messaging.router import router as messaging_router
 from sparkle.notifications.router import router as notifications_router
@@ -36,3 +37,4 @@ router.include_router(realtime_router)
 router.include_router(notifications_router)
 router.include_router(messaging_router)
 router.include_router(watchparties_router)
+router.include_router(leaderboards_router)

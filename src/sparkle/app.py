@@ -38,6 +38,7 @@ TAGS = [
     {"name": "comments", "description": "Threaded comments on posts: trees, replies, edits, soft deletion."},
     {"name": "reactions", "description": "Reactions (LIKE, LOVE, LAUGH, WOW, SAD, ANGRY) on posts and comments."},
     {"name": "feed", "description": "Home feeds: latest, popular, trending and following."},
+    {"name": "leaderboards", "description": "Standings per period (daily, weekly, monthly, all time), my rank, archived periods."},
     {"name": "search", "description": "Full-text search of posts; users and tags by name, typo-tolerant."},
     {"name": "notifications", "description": "Notifications: list, unread count, read state, preferences per type × channel."},
     {"name": "realtime", "description": "Presence over HTTP; the Socket.IO protocol is in docs/realtime.md."},

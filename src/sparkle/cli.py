@@ -613,5 +613,9 @@ from sparkle.core.jobs_cli import install as install_jobs_cli
 
 install_jobs_cli(app)
 
+from sparkle.email.cli import mail_inbound
+
+app.command("mail-inbound")(mail_inbound)
+
 if __name__ == "__main__":
     app()

@@ -4,10 +4,23 @@ from sparkle.accounts.models import Profile, User
 from sparkle.admin.models import AuditLog
 from sparkle.auth.models import AccountToken, LoginHistory, OAuthAccount, RecoveryCode, Session
 from sparkle.comments.models import Comment
+from sparkle.core.db import Base
+from sparkle.core.queue.models import JobOutbox  # noqa: F401
 from sparkle.email.models import EmailedNotification, EmailLog, EmailSuppression  # noqa: F401
+from sparkle.leaderboards.models import (  # noqa: F401
+    LeaderboardArchiveEntry,
+    LeaderboardPeriod,
+    LeaderboardStanding,
+)
 from sparkle.media.models import MediaFile  # noqa: F401
-from sparkle.messaging.models import Conversation, ConversationParticipant, Message, MessagingSettings, UserBlock  # noqa: F401,E501
-from sparkle.watchparties.models import WatchParty, WatchPartyMoment, WatchPartyParticipant  # noqa: F401
+from sparkle.messaging.models import (  # noqa: F401
+    Conversation,
+    ConversationParticipant,
+    Message,
+    MessageReaction,
+    MessagingSettings,
+    UserBlock,
+)
 from sparkle.notifications.models import Notification, NotificationPreferences
 from sparkle.posts.models import (
     Category,
@@ -21,8 +34,7 @@ from sparkle.posts.models import (
 )
 from sparkle.reactions.models import Reaction
 from sparkle.social.models import Follow
-from sparkle.core.db import Base
-from sparkle.core.queue.models import JobOutbox  # noqa: F401
+from sparkle.watchparties.models import WatchParty, WatchPartyMoment, WatchPartyParticipant  # noqa: F401
 
 __all__ = [
     "AccountToken",
@@ -31,20 +43,20 @@ __all__ = [
     "Category",
     "Comment",
     "Follow",
+    "LoginHistory",
     "Mention",
     "Notification",
     "NotificationPreferences",
+    "OAuthAccount",
     "Post",
     "PostRevision",
     "PostTag",
     "PostView",
-    "Reaction",
-    "Tag",
-    "TrendingPost",
-    "LoginHistory",
-    "OAuthAccount",
     "Profile",
+    "Reaction",
     "RecoveryCode",
     "Session",
+    "Tag",
+    "TrendingPost",
     "User",
 ]

@@ -8,9 +8,10 @@ from sparkle.admin.pages import router as admin_pages
 from sparkle.auth.pages import router as auth_pages
 from sparkle.auth.security_pages import router as security_pages
 from sparkle.email.pages import router as email_pages
-from sparkle.notifications.pages import router as notifications_pages
+from sparkle.leaderboards.pages import router as leaderboards_pages
 from sparkle.media.files import router as media_files
 from sparkle.messaging.pages import router as messaging_pages
+from sparkle.notifications.pages import router as notifications_pages
 from sparkle.posts.pages import router as posts_pages
 from sparkle.search.pages import router as search_pages
 from sparkle.social.pages import router as social_pages
@@ -30,3 +31,4 @@ router.include_router(search_pages)
 router.include_router(notifications_pages)
 router.include_router(messaging_pages)
 router.include_router(watchparties_pages)
+router.include_router(leaderboards_pages)

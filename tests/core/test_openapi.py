@@ -77,7 +77,12 @@ class TestOperations:
     def test_success_response_schemas(self, spec: dict[str, Any]) -> None:
         for method, path, op in operations(spec):
             ok = [code for code in op["responses"] if code.startswith("2")]
-            assert ok, f"{method} {path} documents no success"
+            redirects = [code for code in op["responses"] if code.startswith("3")]
+            assert ok or redirects, f"{method} {path} documents no success"
+            for code in redirects:
+                assert "Location" in op["responses"][code].get("headers", {}), (
+                    f"{method} {path} {code} documents no Location"
+                )
             for code in ok:
                 if code == "204":
                     assert "content" not in op["responses"][code]

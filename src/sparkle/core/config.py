@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     jobs_sweep_seconds: float = Field(15.0, validation_alias="JOBS_SWEEP_SECONDS", gt=0)
     jobs_abort_wait_seconds: float = Field(5.0, validation_alias="JOBS_ABORT_WAIT_SECONDS", gt=0)
     jobs_outbox_seconds: float = Field(30.0, validation_alias="JOBS_OUTBOX_SECONDS", gt=0)
+    jobs_pg_pool_size: int = Field(4, validation_alias="JOBS_PG_POOL_SIZE", ge=1, le=100)
     jobs_import: list[str] = Field(default_factory=list, validation_alias="JOBS_IMPORT")
     log_retention_days: int = Field(30, validation_alias="LOG_RETENTION_DAYS", ge=1)
     # Email service: backup SMTP relay, sending limits, tracking, unsubscribe links, pacing.
@@ -78,6 +79,25 @@ class Settings(BaseSettings):
     email_tracking: bool = Field(False, validation_alias="EMAIL_TRACKING")
     email_unsubscribe_days: int = Field(90, validation_alias="EMAIL_UNSUBSCRIBE_DAYS", ge=1)
     email_batch_pace_seconds: float = Field(1.0, validation_alias="EMAIL_BATCH_PACE_SECONDS", ge=0)
+    # Inbound mail (`sparkle mail-inbound`): the domain and local parts of the signed bounce
+    # (VERP envelope sender) and unsubscribe addresses, the largest message taken, and how many
+    # soft bounces within how many days suppress an address.
+    email_inbound_domain: str | None = Field(
+        None, validation_alias="EMAIL_INBOUND_DOMAIN", pattern=r"^[A-Za-z0-9.-]+$"
+    )
+    email_bounce_local: str = Field(
+        "bounces", validation_alias="EMAIL_BOUNCE_LOCAL", pattern=r"^[a-z0-9][a-z0-9._-]{0,14}$"
+    )
+    email_unsubscribe_local: str = Field(
+        "unsubscribe",
+        validation_alias="EMAIL_UNSUBSCRIBE_LOCAL",
+        pattern=r"^[a-z0-9][a-z0-9._-]{0,14}$",
+    )
+    email_inbound_max_bytes: int = Field(
+        1_048_576, validation_alias="EMAIL_INBOUND_MAX_BYTES", ge=1024
+    )
+    email_soft_bounce_limit: int = Field(3, validation_alias="EMAIL_SOFT_BOUNCE_LIMIT", ge=1)
+    email_soft_bounce_days: int = Field(7, validation_alias="EMAIL_SOFT_BOUNCE_DAYS", ge=1)
     # Notifications: grouping windows (likes like Discourse's 120 min), retention of read and
     # unread rows, the size of a broadcast batch.
     notification_like_group_seconds: int = Field(
@@ -124,6 +144,8 @@ class Settings(BaseSettings):
         40.0, validation_alias="REALTIME_USER_EVENTS_PER_SECOND", gt=0
     )
     realtime_max_queue: int = Field(1000, validation_alias="REALTIME_MAX_QUEUE", ge=10)
+    realtime_max_buffer: int = Field(1_048_576, validation_alias="REALTIME_MAX_BUFFER", ge=65_536)
+    realtime_flush_delay: float = Field(0.005, validation_alias="REALTIME_FLUSH_DELAY", gt=0, le=0.1)
     realtime_gc_tuning: bool = Field(True, validation_alias="REALTIME_GC_TUNING")
 
     @model_validator(mode="after")

@@ -132,6 +132,24 @@ async def to_read(media: MediaFile, store: Storage, settings: Settings) -> Uploa
     )
 
 
+async def url_for(
+    session: AsyncSession, file_id: uuid.UUID, variant: str | None = None
+) -> str | None:
+    """A URL reading the file (or one of its variants), freshly signed when it is private; None
+    when there is no such file or variant. For domains that checked who may see it."""
+    media = await repository.get(session, file_id)
+    if media is None:
+        return None
+    variants: dict[str, str] = (media.meta or {}).get("variants") or {}
+    key = media.storage_path if variant is None else variants.get(variant)
+    if key is None:
+        return None
+    store = storage_mod.get()
+    if media.is_public:
+        return store.public_url(key)
+    return await store.signed_url(key, runtime.get().settings.media_signed_url_seconds)
+
+
 async def read(session: AsyncSession, actor: User, file_id: uuid.UUID) -> UploadRead:
     media = await access(session, actor, file_id)
     rt = runtime.get()
