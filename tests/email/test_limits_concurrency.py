@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from typing import Any
@@ -34,11 +35,16 @@ PER_RECIPIENT_DAY = 3
 
 
 class SlowOutbox(OutboxTransport):
-    """An outbox that takes a moment per message, as an SMTP server does, and refuses for
-    good every address starting with `refused`."""
+    """An outbox that takes a moment per message, as an SMTP server does, refuses for good
+    every address starting with `refused`, and cannot be reached while `down`."""
+
+    pause = 0.05
+    down = False
 
     async def deliver(self, message: EmailMessage) -> None:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(self.pause)
+        if self.down:
+            raise ConnectionRefusedError("smtp server unreachable")
         if str(message["To"]).startswith("refused"):
             raise MailRejected("550 5.1.1 no such user")
         await super().deliver(message)
@@ -175,3 +181,67 @@ async def test_refused_mails_stop_counting(live: runtime.Runtime) -> None:
             limit=10,
         )
     assert len(rows) == 1
+
+
+def verification_mail(address: str, key: str) -> service.Outgoing:
+    return service.Outgoing(address, "verification", verification(address)["context"], key)
+
+
+async def failed_once(live: runtime.Runtime, mail: service.Outgoing) -> None:
+    """A first hand-over of `mail` that failed: it is left to be sent again."""
+    transport = live.mailer.transport
+    assert isinstance(transport, SlowOutbox)
+    transport.down = True
+    try:
+        with pytest.raises(ConnectionRefusedError):
+            await service.deliver(live, mail)
+    finally:
+        transport.down = False
+
+
+async def test_a_mail_retried_twice_at_once_goes_out_once(live: runtime.Runtime) -> None:
+    tag = uuid.uuid4().hex[:8]
+    address = f"twice{tag}@example.com"
+    mail = verification_mail(address, f"twice:{tag}")
+    await failed_once(live, mail)
+    assert outbox(live) == []
+
+    # Two retries at the same instant: one hands it over, the other waits for its claim.
+    transport = live.mailer.transport
+    assert isinstance(transport, SlowOutbox)
+    transport.pause = 0.5
+    outcomes = await asyncio.gather(service.deliver(live, mail), service.deliver(live, mail))
+    assert sorted(o.status for o in outcomes) == ["delayed", "sent"]
+    assert [m.to for m in outbox(live)] == [address]
+    waited = next(o for o in outcomes if o.status == "delayed")
+    assert waited.delay > 60  # comes back after the claim's lease, when it finds the mail sent
+    assert (await service.deliver(live, mail)).status == "duplicate"
+    assert len(outbox(live)) == 1
+
+
+async def test_a_crashed_runs_claim_lapses_and_the_mail_goes_out(live: runtime.Runtime) -> None:
+    tag = uuid.uuid4().hex[:8]
+    address = f"crash{tag}@example.com"
+    mail = verification_mail(address, f"crash:{tag}")
+    await failed_once(live, mail)
+
+    async def claimed(until: timedelta) -> None:
+        """As left by a run killed while handing the mail over."""
+        async with live.sessions() as session:
+            row = await service.get_log(session, mail.key)
+            assert row is not None
+            row.status = "queued"
+            row.claimed_until = utcnow() + until
+            await session.commit()
+
+    await claimed(timedelta(seconds=30))
+    outcome = await service.deliver(live, mail)
+    assert outcome.status == "delayed" and 30 <= outcome.delay <= 32
+    assert outbox(live) == []
+
+    await claimed(timedelta(seconds=-1))
+    assert (await service.deliver(live, mail)).status == "sent"
+    assert [m.to for m in outbox(live)] == [address]
+    async with live.sessions() as session:
+        row = await service.get_log(session, mail.key)
+        assert row is not None and row.status == "sent" and row.claimed_until is None

@@ -62,6 +62,9 @@ class EmailLog(UUIDPrimaryKey, Base):
     status: Mapped[str] = mapped_column(String(10), default=EmailStatus.QUEUED.value)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    # While `queued`: the run handing the mail over owns it until then. A second run of the
+    # same mail waits for the lease instead of sending it twice; a crashed run's lease expires.
+    claimed_until: Mapped[datetime | None]
     context: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # The links of the HTML part, in order: a click redirect may only lead to one of them.
     links: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -52,6 +52,9 @@ _UNSENT = (EmailStatus.QUEUED.value, EmailStatus.FAILED.value)
 # Mails that left (a bounce may come back after sending); a mail refused while being handed
 # over is `bounced` without `sent_at`, one that failed is `failed`: neither counts.
 _WENT_OUT = (EmailStatus.SENT.value, EmailStatus.DEFERRED.value, EmailStatus.BOUNCED.value)
+# How long a run owns the mail it claimed: longer than the email jobs' 120 s timeout, so a
+# claim still held is a run still sending, and a crashed run's claim frees itself.
+CLAIM_LEASE = timedelta(seconds=150)
 # pg_advisory_xact_lock key serializing the sending-limit check and claim ("SPEM").
 LIMITS_LOCK_KEY = 0x5350454D
 _HREF = re.compile(r'href="(https?://[^"]+)"')
@@ -209,8 +212,20 @@ async def suppress(session: AsyncSession, to_hash: str, reason: str, detail: str
 # --- the log --------------------------------------------------------------------------------
 
 
-async def get_log(session: AsyncSession, key: str) -> EmailLog | None:
-    return await session.scalar(select(EmailLog).where(EmailLog.idempotency_key == key))
+async def get_log(session: AsyncSession, key: str, *, fresh: bool = False) -> EmailLog | None:
+    """The log row of mail `key`; `fresh` reloads it past the session's identity map (after a
+    lock, to see what another transaction committed meanwhile)."""
+    query = select(EmailLog).where(EmailLog.idempotency_key == key)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return await session.scalar(query)
+
+
+def _lease_left(row: EmailLog | None, now: datetime) -> float:
+    """Seconds until another run's claim on `row` lapses (0: nobody is sending it)."""
+    if row is None or row.status != EmailStatus.QUEUED.value or row.claimed_until is None:
+        return 0.0
+    return max(0.0, (row.claimed_until - now).total_seconds())
 
 
 async def _claim(
@@ -257,6 +272,7 @@ async def _settle(rt: Runtime, log_id: uuid.UUID, status: EmailStatus, **values:
         if row is None:
             return
         row.status = status.value
+        row.claimed_until = None
         for name, value in values.items():
             setattr(row, name, value)
         if status == EmailStatus.SENT:
@@ -356,8 +372,15 @@ async def deliver(rt: Runtime, out: Outgoing) -> Outcome:
             return Outcome("skipped")
         # Check and claim in one locked transaction: mails sent at once cannot all see room.
         await claim_lock(session)
+        now = utcnow()
+        if existing is not None:
+            held = _lease_left(await get_log(session, out.key, fresh=True), now)
+            if held:
+                # Another run is handing this very mail over: come back once it is settled.
+                log.info("mail_claimed_elsewhere", template=out.template, delay=round(held))
+                return Outcome("delayed", delay=held + 1.0)
         delay = await limit_delay(
-            session, rt, to_hash, out.category or EmailCategory.BULK, utcnow(), key=out.key
+            session, rt, to_hash, out.category or EmailCategory.BULK, now, key=out.key
         )
         if delay:
             log.info("mail_rate_limited", template=out.template, delay=round(delay))
@@ -367,6 +390,7 @@ async def deliver(rt: Runtime, out: Outgoing) -> Outcome:
             return Outcome("duplicate")
         row.status = EmailStatus.QUEUED.value
         row.attempts += 1
+        row.claimed_until = now + CLAIM_LEASE
         log_id = row.id
         message, links = _message(rt, out, row)
         row.subject = message.subject[:300]
