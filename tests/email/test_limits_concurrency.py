@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 

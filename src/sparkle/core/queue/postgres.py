@@ -163,9 +163,20 @@ class SparklePostgresQueue(SparkleQueue, PostgresQueue):
         await super()._finish(job, status, **kwargs)
 
     async def sweep(self, lock: int = 60, abort: float | None = None) -> list[str]:
-        swept = await super().sweep(lock, abort if abort is not None else self.abort_wait)
-        if self._has_sweep_lock:
-            async with self.pool.connection() as conn:
+        """One process sweeps a queue at a time. SAQ takes its sweep lock once, on whichever
+        pooled connection it got, and keeps it: when the pool recycles that connection the lock
+        goes with it while the process still believes it holds it, and two processes sweep at
+        once. Here the lock is taken on a connection kept for the sweep and released after it,
+        so sweeps take turns across processes."""
+        key = (self.saq_lock_keyspace, self.name)
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(SQL("SELECT pg_try_advisory_lock(%s, hashtext(%s))"), key)
+            row = await cursor.fetchone()
+            if not row or not row[0]:
+                return []  # another process is sweeping this queue
+            self._has_sweep_lock = True
+            try:
+                swept = await super().sweep(lock, abort if abort is not None else self.abort_wait)
                 await conn.execute(
                     SQL(
                         "DELETE FROM {t} WHERE key IN (SELECT key FROM {t} WHERE queue = %s "
@@ -173,6 +184,9 @@ class SparklePostgresQueue(SparkleQueue, PostgresQueue):
                     ).format(t=self.jobs_table),
                     (self.name, spec.COMPLETED_KEEP),
                 )
+            finally:
+                self._has_sweep_lock = False
+                await conn.execute(SQL("SELECT pg_advisory_unlock(%s, hashtext(%s))"), key)
         return swept
 
     async def _rows(self, query: str, *args: t.Any) -> list[tuple[t.Any, ...]]:
