@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
 
 from sparkle.core import events
 
-
 WRITE_OPTION = "sparkle_write"
+# SQLite's busy_timeout, and how long a writer waits for the in-process write gate.
+SQLITE_BUSY_SECONDS = 30
+_GATE_KEY = "sparkle_write_gate"
+# Per SQLite engine and event loop: the lock that queues this process's writers.
+_gates: weakref.WeakKeyDictionary[
+    Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
+] = weakref.WeakKeyDictionary()
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = _create_async_engine(
-            url, echo=echo, connect_args={"timeout": 30}, pool_pre_ping=False
+            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_SECONDS}, pool_pre_ping=False
         )
         _configure_sqlite(engine)
         return engine
@@ -46,7 +55,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -64,8 +73,58 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 async def begin_write(session: AsyncSession) -> None:
     """Declare the session's transaction a writer (SQLite: BEGIN IMMEDIATE; no-op elsewhere).
-    Must be called before the session's first statement."""
-    await session.connection(execution_options={WRITE_OPTION: True})
+    Must be called before the session's first statement.
+
+    SQLite has one writer at a time, and a connection waiting for the write lock polls for it
+    with sleeps of up to 100 ms (its busy handler): under concurrent writes the lock sits idle
+    between holders and throughput collapses. So this process's writers first queue on an
+    in-process gate, released when the transaction ends, and take the lock the moment the
+    previous writer lets it go; busy_timeout remains for writers in other processes.
+    """
+    gate = _gate(session)
+    if gate is None:
+        await session.connection(execution_options={WRITE_OPTION: True})
+        return
+    try:
+        async with asyncio.timeout(SQLITE_BUSY_SECONDS):
+            await gate.acquire()
+    except TimeoutError:
+        raise TimeoutError(
+            f"no database write lock within {SQLITE_BUSY_SECONDS} s (another writer holds it)"
+        ) from None
+    session.sync_session.info[_GATE_KEY] = gate
+    try:
+        await session.connection(execution_options={WRITE_OPTION: True})
+    except BaseException:
+        _release_gate(session.sync_session)
+        raise
+
+
+def _gate(session: AsyncSession) -> asyncio.Lock | None:
+    """The write gate of the session's SQLite engine in this event loop (None: not SQLite, or
+    bound to a connection, whose transaction is the caller's to manage)."""
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+        return None
+    per_loop = _gates.setdefault(bind.sync_engine, weakref.WeakKeyDictionary())
+    loop = asyncio.get_running_loop()
+    gate = per_loop.get(loop)
+    if gate is None:
+        gate = per_loop[loop] = asyncio.Lock()
+    return gate
+
+
+def _release_gate(session: Session) -> None:
+    gate = session.info.pop(_GATE_KEY, None)
+    if gate is not None:
+        gate.release()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    # Commit, rollback or close of the outermost transaction: the next writer may go.
+    if transaction.parent is None:
+        _release_gate(session)
 
 
 @asynccontextmanager
