@@ -18,7 +18,7 @@ from sparkle import realtime
 from sparkle.accounts.models import User
 from sparkle.core import events
 from sparkle.core.db import session_scope
-from sparkle.core.errors import NotFound, SparkleError, TooManyRequests
+from sparkle.core.errors import SparkleError
 from sparkle.messaging import service
 from sparkle.messaging.schemas import (
     ConversationRead,
@@ -29,7 +29,7 @@ from sparkle.messaging.schemas import (
     ReadReceipt,
 )
 from sparkle.reactions.models import ReactionType
-from sparkle.realtime.hub import Refused
+from sparkle.realtime.hub import live_user, refusal
 from sparkle.realtime.schemas import ErrorCode, Inbound
 
 
@@ -55,26 +55,11 @@ class MarkReadIn(RootModel[uuid.UUID | ReadMark]):
         return self.root if isinstance(self.root, uuid.UUID) else self.root.message_id
 
 
-def refusal(exc: SparkleError, failure: ErrorCode) -> Refused:
-    if isinstance(exc, NotFound):
-        return Refused(exc.detail, ErrorCode.UNAUTHORIZED)
-    if isinstance(exc, TooManyRequests):
-        return Refused(exc.detail, ErrorCode.RATE_LIMITED)
-    return Refused(exc.detail, failure)
-
-
-async def _user(session: Any, conn: Any) -> User:
-    user = await session.get(User, conn.user.id)
-    if user is None or user.deleted_at is not None:
-        raise Refused("Unknown user", ErrorCode.UNAUTHORIZED)
-    return user
-
-
 async def send_message(hub: Any, conn: Any, payload: SendMessageIn) -> dict[str, Any]:
     data = MessageCreate.model_validate(payload.model_dump(exclude={"conversation_id"}))
     try:
         async with session_scope(hub.sessions, write=True) as session:
-            user = await _user(session, conn)
+            user = await live_user(session, conn)
             read = await service.send(
                 session, user, payload.conversation_id, data, limiter=hub.rt.limiter
             )
@@ -86,7 +71,7 @@ async def send_message(hub: Any, conn: Any, payload: SendMessageIn) -> dict[str,
 async def mark_message_read(hub: Any, conn: Any, payload: MarkReadIn) -> dict[str, Any]:
     try:
         async with session_scope(hub.sessions, write=True) as session:
-            user = await _user(session, conn)
+            user = await live_user(session, conn)
             state = await service.mark_read(session, user, payload.message_id)
     except SparkleError as exc:
         raise refusal(exc, ErrorCode.MESSAGE_READ_FAILED) from None
@@ -97,7 +82,7 @@ async def _react(hub: Any, conn: Any, payload: MessageReactionIn, on: bool) -> d
     failure = ErrorCode.REACTION_ADD_FAILED if on else ErrorCode.REACTION_REMOVE_FAILED
     try:
         async with session_scope(hub.sessions, write=True) as session:
-            user = await _user(session, conn)
+            user = await live_user(session, conn)
             result = await service.react(
                 session, user, payload.message_id, payload.type, on=on, limiter=hub.rt.limiter
             )

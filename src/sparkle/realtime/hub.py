@@ -29,7 +29,7 @@ from sparkle.core import runtime as runtime_mod
 from sparkle.core.config import Settings
 from sparkle.core.db import utcnow
 from sparkle.core.db.engine import session_scope
-from sparkle.core.errors import SparkleError
+from sparkle.core.errors import Forbidden, NotFound, SparkleError, TooManyRequests
 from sparkle.reactions import service as reactions_service
 from sparkle.reactions.models import ReactionType
 from sparkle.realtime import channels, presence, repository
@@ -81,6 +81,33 @@ class Refused(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+
+
+def refusal(
+    exc: SparkleError,
+    failure: ErrorCode,
+    *,
+    not_found: ErrorCode = ErrorCode.UNAUTHORIZED,
+    forbidden: ErrorCode | None = None,
+) -> Refused:
+    """A domain error as the `error` event's refusal: missing (or hidden) → `not_found`,
+    forbidden → `forbidden` (default `failure`), rate limited → RATE_LIMITED, else `failure`."""
+    if isinstance(exc, NotFound):
+        return Refused(exc.detail, not_found)
+    if isinstance(exc, Forbidden) and forbidden is not None:
+        return Refused(exc.detail, forbidden)
+    if isinstance(exc, TooManyRequests):
+        return Refused(exc.detail, ErrorCode.RATE_LIMITED)
+    return Refused(exc.detail, failure)
+
+
+async def live_user(session: Any, conn: Conn) -> User:
+    """The connection's account, loaded in `session` for a handler's unit of work; refused
+    when it was deleted since the socket connected."""
+    user = await session.get(User, conn.user.id)
+    if user is None or user.deleted_at is not None:
+        raise Refused("Unknown user", ErrorCode.UNAUTHORIZED)
+    return user
 
 
 class Bucket:
@@ -822,9 +849,7 @@ class Hub:
             assert self.rt is not None
             change = reactions_service.react if add else reactions_service.unreact
             async with session_scope(self.rt.sessions, write=True) as session:
-                user = await session.get(User, conn.user.id)
-                if user is None:
-                    raise Refused("Unknown user", ErrorCode.UNAUTHORIZED)
+                user = await live_user(session, conn)
                 summary, _ = await change(
                     session,
                     user,

@@ -19,11 +19,10 @@ from sparkle import realtime
 from sparkle.accounts.models import User
 from sparkle.core import events
 from sparkle.core.db import session_scope
-from sparkle.core.errors import NotFound, SparkleError, TooManyRequests
-from sparkle.realtime.hub import Refused
+from sparkle.core.errors import SparkleError
+from sparkle.realtime.hub import Refused, live_user, refusal
 from sparkle.realtime.schemas import ErrorCode, Id, Inbound
 from sparkle.watchparties import service
-from sparkle.watchparties.errors import PartyForbidden
 from sparkle.watchparties.schemas import MomentCreate, PartyChange, StateUpdate
 
 log = structlog.get_logger(__name__)
@@ -46,27 +45,16 @@ class MomentIn(Inbound):
 
 
 def _refusal(exc: SparkleError, failure: ErrorCode) -> Refused:
-    if isinstance(exc, NotFound):
-        return Refused(exc.detail, ErrorCode.PARTY_NOT_FOUND)
-    if isinstance(exc, PartyForbidden):
-        return Refused(exc.detail, ErrorCode.UNAUTHORIZED)
-    if isinstance(exc, TooManyRequests):
-        return Refused(exc.detail, ErrorCode.RATE_LIMITED)
-    return Refused(exc.detail, failure)
-
-
-async def _user(session: Any, conn: Any) -> User:
-    user = await session.get(User, conn.user.id)
-    if user is None or user.deleted_at is not None:
-        raise Refused("Unknown user", ErrorCode.UNAUTHORIZED)
-    return user
+    return refusal(
+        exc, failure, not_found=ErrorCode.PARTY_NOT_FOUND, forbidden=ErrorCode.UNAUTHORIZED
+    )
 
 
 async def join_party(hub: Any, conn: Any, payload: Id) -> dict[str, Any]:
     party_id = payload.root
     try:
         async with session_scope(hub.sessions, write=True) as session:
-            user = await _user(session, conn)
+            user = await live_user(session, conn)
             first = party_id not in _joined.get(conn.sid, set())
             party = await service.join(session, user, party_id, socket=first)
             read = (await service.hydrate(session, user, [party]))[0]
@@ -80,7 +68,7 @@ async def join_party(hub: Any, conn: Any, payload: Id) -> dict[str, Any]:
 
 async def _leave(hub: Any, conn: Any, party_id: uuid.UUID) -> None:
     async with session_scope(hub.sessions, write=True) as session:
-        user = await _user(session, conn)
+        user = await live_user(session, conn)
         await service.leave(session, user, party_id, socket=True)
 
 
@@ -99,7 +87,7 @@ async def leave_party(hub: Any, conn: Any, payload: Id) -> dict[str, Any]:
 async def update_state(hub: Any, conn: Any, payload: StateIn) -> dict[str, Any]:
     try:
         async with session_scope(hub.sessions, write=True) as session:
-            user = await _user(session, conn)
+            user = await live_user(session, conn)
             state = await service.set_state(session, user, payload.party_id, payload.state)
     except SparkleError as exc:
         raise _refusal(exc, ErrorCode.PARTY_UPDATE_FAILED) from None
@@ -110,7 +98,7 @@ async def add_moment(hub: Any, conn: Any, payload: MomentIn) -> dict[str, Any]:
     try:
         data = MomentCreate(kind=payload.kind, content=payload.content)  # type: ignore[arg-type]
         async with session_scope(hub.sessions, write=True) as session:
-            user = await _user(session, conn)
+            user = await live_user(session, conn)
             moment = await service.add_moment(session, user, payload.party_id, data)
             read = await service.read_moment(session, moment)
     except SparkleError as exc:
