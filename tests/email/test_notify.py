@@ -16,7 +16,11 @@ from sparkle.email import tokens
 from sparkle.email.notify import quiet_hours_left
 from sparkle.notifications import preferences
 from sparkle.notifications.models import NotificationType
+from sparkle.notifications.service import EMAIL_DELAY
+from sparkle.reactions import service as reactions_service
+from sparkle.reactions.models import ReactionType
 from tests.email.steps import add_notification, delay_of, logs, outbox, payload_of, run
+from tests.factories.content import create_post
 from tests.fixtures.smtp import SmtpServer, free_port
 
 
@@ -215,3 +219,21 @@ class TestLimit:
         [waiting] = [d for d in jobs.runner.delayed if d.name == "email.notification"]
         assert waiting.key == f"email-batch:{owner.id}" and waiting.payload == job(owner)
         assert waiting.due - jobs.runner.now() > 86000
+
+
+class TestGroupedNotification:
+    async def test_a_group_joined_before_its_mail_is_mailed_once_naming_everyone(
+        self, rt: runtime.Runtime, owner: Any, other: Any, admin: Any
+    ) -> None:
+        post = await create_post(rt, owner.user, title="Sparkle night")
+        for fan in (other, admin):
+            async with session_scope(rt.sessions) as session:
+                await reactions_service.react(session, fan.user, "post", post.id, ReactionType.LIKE)
+        # The group's first like queued the batch; the second joined the group, not the queue.
+        assert len(payload_of("email.notification")) == 1
+
+        await jobs.runner.run_due(advance=EMAIL_DELAY + 1)
+
+        [mail] = outbox(rt)
+        assert "admin_user and 1 other liked your post" in mail.text
+        assert payload_of("email.notification") == []

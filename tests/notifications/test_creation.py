@@ -211,6 +211,14 @@ class TestEmailQueue:
         assert job.delay == service.EMAIL_DELAY
         assert job.key == f"email-batch:{owner.id}"
 
+    async def test_joining_a_group_queues_no_second_email_job(
+        self, client, owner, other, admin, post, monkeypatch
+    ) -> None:
+        await self.test_email_job_when_registered(client, owner, other, post, monkeypatch)
+        with capture_jobs() as queued:
+            await like(client, admin, post.id)
+        assert [j for j in queued if j.name == "email.notification"] == []
+
     async def test_no_email_when_turned_off(self, client, owner, other, post, monkeypatch) -> None:
         r = await client.put(
             "/api/notifications/preferences",

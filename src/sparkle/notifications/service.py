@@ -300,14 +300,16 @@ async def notify(
     row, inserted = outcome
     if row is None:
         return None
-    # Joining an open (unread) group leaves the unread count as it was.
+    # Joining an open (unread) group leaves the unread count as it was, and needs no email
+    # job: the one queued when the group started mails it with everyone who joined by then
+    # (a group already mailed is not mailed again).
     unread = await repository.unread_count(session, recipient_id) if inserted else None
     await _announce(
         session,
         row,
         people,
         unread=unread,
-        email=delivery.channels[Channel.EMAIL],
+        email=inserted and delivery.channels[Channel.EMAIL],
         push=delivery.push,
     )
     return row
