@@ -4,15 +4,18 @@ process left unsent are handed over by the sweeper."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sparkle.core import events, jobs, runtime
 from sparkle.core.db import session_scope
+from sparkle.core.db.engine import sessionmaker
 from sparkle.core.deps import DbSession
 from sparkle.core.errors import Conflict
 from sparkle.core.handlers import install
@@ -113,3 +116,72 @@ class TestTransactionalEnqueue:
             events.enqueue(session, "testjobs.record", {"n": 9})
         assert handlers.RAN == [9]
         assert await outbox_rows(rt) == []
+
+
+class TestSentMarks:
+    async def test_concurrent_commits_are_all_handed_over_and_marked_sent(
+        self,
+        rt: runtime.Runtime,
+        persisted: Broker,
+        engine: AsyncEngine,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        # Each unit of work on its own connection, committing for real, as in a server.
+        monkeypatch.setattr(rt, "sessions", sessionmaker(engine))
+
+        async def commit(n: int) -> None:
+            async with session_scope(rt.sessions) as session:
+                events.enqueue(session, "testjobs.record", {"n": n})
+
+        await asyncio.gather(*(commit(n) for n in range(20)))
+        try:
+            assert (await analytics(persisted))["waiting"] == 20
+            rows = await outbox_rows(rt)
+            assert len(rows) == 20 and all(r.sent_at is not None for r in rows)
+        finally:
+            async with rt.sessions() as session:
+                await session.execute(delete(JobOutbox))
+                await session.commit()
+
+    async def test_relays_arriving_during_a_write_share_the_next_one(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        writes: list[list[int]] = []
+        release = asyncio.Event()
+
+        async def mark_sent(_: object, ids: list[int]) -> None:
+            writes.append(sorted(ids))
+            if len(writes) == 1:
+                await release.wait()
+
+        monkeypatch.setattr(outbox, "mark_sent", mark_sent)
+        batcher = outbox.MarkBatcher(None)  # type: ignore[arg-type]
+        first = asyncio.create_task(batcher.mark([1]))  # type: ignore[list-item]
+        await asyncio.sleep(0)
+        others = [asyncio.create_task(batcher.mark([n])) for n in range(2, 7)]  # type: ignore[list-item]
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first, *others), 5)
+        assert writes == [[1], [2, 3, 4, 5, 6]]
+
+    async def test_a_cancelled_relay_does_not_hold_up_the_others(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        writes: list[list[int]] = []
+
+        async def mark_sent(_: object, ids: list[int]) -> None:
+            writes.append(sorted(ids))
+            await asyncio.sleep(0.05)
+
+        monkeypatch.setattr(outbox, "mark_sent", mark_sent)
+        batcher = outbox.MarkBatcher(None)  # type: ignore[arg-type]
+        leader = asyncio.create_task(batcher.mark([1]))  # type: ignore[list-item]
+        await asyncio.sleep(0)
+        waiting = [asyncio.create_task(batcher.mark([n])) for n in (2, 3)]  # type: ignore[list-item]
+        await asyncio.sleep(0)
+        leader.cancel()  # mid-write: its mark may be lost, the sweeper has the row
+        waiting[0].cancel()  # it would have written next
+        await asyncio.wait_for(waiting[1], 5)
+        assert writes[-1] == [2, 3] or writes[-1] == [3]
+        assert await asyncio.wait_for(batcher.mark([4]), 5) is None  # type: ignore[list-item]
+        assert writes[-1] == [4]

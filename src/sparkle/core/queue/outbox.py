@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -70,15 +71,83 @@ async def mark_sent(sessions: async_sessionmaker[AsyncSession], ids: list[uuid.U
         await session.commit()
 
 
+class MarkBatcher:
+    """Concurrent relays share their sent-marks. One relay at a time writes the marks of every
+    relay that arrived before it started; those arriving during its write wait, and the first
+    of them writes the next batch. N concurrent commits cost about two mark transactions, not
+    N: on SQLite each would be a turn of the single writer, taken from the requests.
+
+    A mark is best-effort: one lost (a failed or cancelled write) leaves its row to the
+    sweeper, whose hand-over of a queued job is a no-op (the row id is the job key).
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.pending: list[uuid.UUID] = []
+        self.waiters: list[asyncio.Future[bool]] = []  # True: written; False: write next
+        self.writing = False
+
+    async def mark(self, ids: list[uuid.UUID]) -> None:
+        if not ids:
+            return
+        self.pending.extend(ids)
+        if self.writing:
+            turn: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            self.waiters.append(turn)
+            try:
+                if await turn:
+                    return
+            except asyncio.CancelledError:
+                if turn.done() and not turn.result():
+                    self._pass_on()  # it was this relay's turn to write: hand it on
+                raise
+        self.writing = True
+        batch, self.pending = self.pending, []
+        included, self.waiters = self.waiters, []
+        try:
+            await mark_sent(self.sessions, batch)
+        except Exception:
+            log.exception("job_outbox_mark_failed", rows=len(batch))
+        finally:
+            for waiter in included:
+                if not waiter.done():
+                    waiter.set_result(True)
+            self._pass_on()
+
+    def _pass_on(self) -> None:
+        while self.waiters:
+            waiter = self.waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(False)
+                return
+        self.writing = False
+        if self.pending:  # left by relays cancelled while waiting: the sweeper has them
+            self.pending = []
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, MarkBatcher]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _batcher(sessions: async_sessionmaker[AsyncSession]) -> MarkBatcher:
+    per_loop = _batchers.setdefault(asyncio.get_running_loop(), {})
+    batcher = per_loop.get(id(sessions))
+    if batcher is None or batcher.sessions is not sessions:
+        batcher = per_loop[id(sessions)] = MarkBatcher(sessions)
+    return batcher
+
+
 async def relay(
     sessions: async_sessionmaker[AsyncSession],
     broker: Broker,
     rows: Sequence[tuple[uuid.UUID, str, dict[str, Any], float, str | None]],
 ) -> None:
-    """Right after commit: hand the transaction's jobs over and mark them sent. A failure
-    leaves the rows for the sweeper; it never reaches the request that committed."""
+    """Right after commit: hand the transaction's jobs over and mark them sent (in a batch
+    with concurrent relays). A failure leaves the rows for the sweeper; it never reaches the
+    request that committed."""
     try:
-        await mark_sent(sessions, await hand_over(broker, rows))
+        await _batcher(sessions).mark(await hand_over(broker, rows))
     except Exception:
         log.exception("job_relay_failed")
 
