@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import socketio
 
@@ -75,10 +77,50 @@ async def test_logout_disconnects_with_token_expired(live: Live, connect) -> Non
     for _ in range(50):
         if not client.sio.connected:
             break
-        await __import__("asyncio").sleep(0.05)
+        await asyncio.sleep(0.05)
     assert not client.sio.connected
     # The old token no longer connects.
     again = Client()
     with pytest.raises(socketio.exceptions.ConnectionError):
         await again.connect(live.base_url, dave.access_token)
     assert again.connect_errors == [{"message": "Invalid token"}]
+
+
+async def test_a_connect_storm_gets_each_token_its_own_answer(live: Live) -> None:
+    """Connects that arrive together are checked together; each still gets its own verdict."""
+    accounts = [await live.account(f"storm_{n}") for n in range(12)]
+    revoked = accounts[-1]
+    async with live.http() as http:
+        response = await http.post(
+            "/api/auth/logout",
+            headers={"Authorization": f"Bearer {revoked.access_token}"},
+            json={"refreshToken": revoked.refresh_token},
+        )
+        assert response.status_code in (200, 204), response.text
+    # The same token twice, a revoked one, a forged one, and the rest valid.
+    tokens = [a.access_token for a in accounts] + [accounts[0].access_token, "x.y.z"]
+    clients = [Client() for _ in tokens]
+
+    async def attempt(client: Client, token: str) -> bool:
+        try:
+            await client.connect(live.base_url, token)
+        except socketio.exceptions.ConnectionError:
+            return False
+        return True
+
+    try:
+        outcomes = await asyncio.gather(
+            *(attempt(c, t) for c, t in zip(clients, tokens, strict=True))
+        )
+        assert outcomes == [True] * 11 + [False, True, False]
+        for client in (clients[11], clients[13]):
+            assert client.connect_errors == [{"message": "Invalid token"}]
+        greeted = [
+            await c.wait_for("connected") for c, ok in zip(clients, outcomes, strict=True) if ok
+        ]
+        assert [g["userId"] for g in greeted] == [str(a.id) for a in accounts[:11]] + [
+            str(accounts[0].id)
+        ]
+    finally:
+        for client in clients:
+            await client.close()

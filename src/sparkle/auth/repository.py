@@ -38,6 +38,31 @@ async def active_with_user(
     return (row[0], row[1]) if row else None
 
 
+async def active_with_users(
+    session: AsyncSession, pairs: set[tuple[uuid.UUID, uuid.UUID]], now: datetime
+) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[Session, User]]:
+    """`active_with_user` for many (family, user) pairs in one query."""
+    if not pairs:
+        return {}
+    stmt = (
+        select(Session, User)
+        .join(User, User.id == Session.user_id)
+        .options(joinedload(User.profile))
+        .where(
+            Session.family_id.in_({family for family, _ in pairs}),
+            Session.revoked_at.is_(None),
+            Session.expires_at > now,
+            User.deleted_at.is_(None),
+        )
+    )
+    found: dict[tuple[uuid.UUID, uuid.UUID], tuple[Session, User]] = {}
+    for row, user in (await session.execute(stmt)).unique().all():
+        key = (row.family_id, row.user_id)
+        if key in pairs:
+            found.setdefault(key, (row, user))
+    return found
+
+
 async def claim_for_rotation(session: AsyncSession, row_id: uuid.UUID, now: datetime) -> bool:
     """Atomically mark a refresh row rotated; False if someone else already did."""
     result = await session.execute(

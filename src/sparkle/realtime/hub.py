@@ -110,6 +110,57 @@ async def live_user(session: Any, conn: Conn) -> User:
     return user
 
 
+class TokenChecks:
+    """Access-token checks of connecting sockets, batched: while one lookup is running, the
+    tokens of connects arriving meanwhile wait and go together in the next one. A reconnect
+    storm (every client of a restarted process at once) then costs a few queries, not one per
+    client; a lone connect is looked up at once."""
+
+    MAX_BATCH = 500
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.pending: list[tuple[str, asyncio.Future[Any]]] = []
+        self.draining: asyncio.Task[None] | None = None
+
+    async def check(self, token: str) -> auth_service.Principal | SparkleError:
+        """The token's principal, or the error that refuses it (invalid, revoked, banned)."""
+        loop = asyncio.get_running_loop()
+        found: asyncio.Future[Any] = loop.create_future()
+        self.pending.append((token, found))
+        if self.draining is None:
+            self.draining = loop.create_task(self._drain())
+        return await found
+
+    async def _drain(self) -> None:
+        try:
+            while self.pending:
+                batch = self.pending[: self.MAX_BATCH]
+                del self.pending[: self.MAX_BATCH]
+                try:
+                    results = await self._lookup([token for token, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - handed to each waiting connect
+                    for _, found in batch:  # as an unbatched lookup would: the connect fails
+                        if not found.done():
+                            found.set_exception(RuntimeError(f"token lookup failed: {exc!r}"))
+                    continue
+                for (_, found), result in zip(batch, results, strict=True):
+                    if not found.done():
+                        found.set_result(result)
+        finally:
+            self.draining = None
+            for _, found in self.pending:  # cancelled mid-way (shutdown): refuse the rest
+                if not found.done():
+                    found.set_exception(RuntimeError("token lookup cancelled"))
+            self.pending.clear()
+
+    async def _lookup(self, tokens: list[str]) -> list[auth_service.Principal | SparkleError]:
+        rt = self.hub.rt
+        assert rt is not None
+        async with rt.sessions() as session:
+            return await auth_service.authenticate_many(session, rt, tokens)
+
+
 class Bucket:
     """A token bucket: `rate` events per second, bursts up to `burst`."""
 
@@ -189,6 +240,7 @@ class Hub:
         self._announced = False
         self._stopped = False
         self._tasks: list[asyncio.Task[Any]] = []
+        self._token_checks = TokenChecks(self)
         self._pending: dict[str, Conn] = {}
         self._last_sent: dict[str, tuple[float, str]] = {}
         self._scheduled: set[str] = set()
@@ -375,14 +427,12 @@ class Hub:
         if not isinstance(token, str | None) or (token and len(token) > 4096):
             raise socketio.exceptions.ConnectionRefusedError("Invalid token")
         assert self.rt is not None
-        async with self.rt.sessions() as session:
-            principal = None
-            if token:
-                try:
-                    principal = await auth_service.authenticate(session, self.rt, token)
-                except SparkleError:
-                    principal = None
-            if principal is None and refresh:
+        principal = None
+        if token:
+            found = await self._token_checks.check(token)
+            principal = found if isinstance(found, auth_service.Principal) else None
+        if principal is None and refresh:
+            async with self.rt.sessions() as session:
                 principal = await auth_service.authenticate_refresh_cookie(
                     session, self.rt, refresh
                 )
