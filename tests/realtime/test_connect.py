@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 import socketio
 
 from tests.realtime.conftest import Client, Live
+
+
+async def log_out(live: Live, account: Any) -> None:
+    async with live.http() as http:
+        response = await http.post(
+            "/api/auth/logout",
+            headers={"Authorization": f"Bearer {account.access_token}"},
+            json={"refreshToken": account.refresh_token},
+        )
+        assert response.status_code in (200, 204), response.text
 
 
 async def test_token_connects_and_greets(live: Live, connect) -> None:  # type: ignore[no-untyped-def]
@@ -65,13 +76,7 @@ async def test_logout_disconnects_with_token_expired(live: Live, connect) -> Non
     dave = await live.account("conn_dave")
     client = await connect(dave)
     await client.wait_for("connected")
-    async with live.http() as http:
-        response = await http.post(
-            "/api/auth/logout",
-            headers={"Authorization": f"Bearer {dave.access_token}"},
-            json={"refreshToken": dave.refresh_token},
-        )
-        assert response.status_code in (200, 204), response.text
+    await log_out(live, dave)
     error = await client.wait_for("error")
     assert error == {"message": "token_expired", "code": "TOKEN_EXPIRED"}
     for _ in range(50):
@@ -90,13 +95,7 @@ async def test_a_connect_storm_gets_each_token_its_own_answer(live: Live) -> Non
     """Connects that arrive together are checked together; each still gets its own verdict."""
     accounts = [await live.account(f"storm_{n}") for n in range(12)]
     revoked = accounts[-1]
-    async with live.http() as http:
-        response = await http.post(
-            "/api/auth/logout",
-            headers={"Authorization": f"Bearer {revoked.access_token}"},
-            json={"refreshToken": revoked.refresh_token},
-        )
-        assert response.status_code in (200, 204), response.text
+    await log_out(live, revoked)
     # The same token twice, a revoked one, a forged one, and the rest valid.
     tokens = [a.access_token for a in accounts] + [accounts[0].access_token, "x.y.z"]
     clients = [Client() for _ in tokens]
