@@ -154,14 +154,28 @@ function currentPostId() {
   return bar ? bar.id.slice("reactions-".length) : null;
 }
 
+// A reader busy in the thread (a reply form open, a box focused or holding text) keeps it: a
+// live refresh then waits until they are done (their own submit re-renders the section anyway).
+function engaged(thread) {
+  if (!thread) return false;
+  const active = document.activeElement;
+  if (active && active.tagName === "TEXTAREA" && thread.contains(active)) return true;
+  for (const box of thread.querySelectorAll("textarea")) if (box.value.trim()) return true;
+  return Boolean(thread.querySelector("details[open]"));
+}
+
+let deferredRefresh = null;
+
 async function refreshComments(postId, count) {
   const section = document.getElementById("comments");
   if (!section) return;
   const title = section.querySelector("#comments-title .muted");
   if (title && typeof count === "number") title.textContent = `(${count})`;
   let thread = section.querySelector("ol.comment-thread");
-  // Somebody typing a reply in the thread keeps their form; the new comment shows on reload.
-  if (thread && thread.contains(document.activeElement) && document.activeElement.tagName === "TEXTAREA") return;
+  if (engaged(thread)) {
+    deferredRefresh = postId;
+    return;
+  }
   let html;
   try {
     const res = await fetch(`/posts/${postId}/comments`, { credentials: "same-origin", headers: { "HX-Request": "true" } });
@@ -170,6 +184,14 @@ async function refreshComments(postId, count) {
   } catch {
     return;
   }
+  // Checked again: the reader may have opened a reply form while the fetch was on its way.
+  if (!section.isConnected) return;
+  thread = section.querySelector("ol.comment-thread");
+  if (engaged(thread)) {
+    deferredRefresh = postId;
+    return;
+  }
+  deferredRefresh = null;
   if (!thread) {
     thread = document.createElement("ol");
     thread.className = "comment-thread";
@@ -227,6 +249,14 @@ function setupPostPage(postId) {
     typists.delete(userId);
     render();
   };
+  // A deferred refresh runs once the reader closes their reply form or leaves an empty box.
+  const resume = () => {
+    if (deferredRefresh !== postId) return;
+    const thread = document.querySelector("#comments ol.comment-thread");
+    if (!engaged(thread)) refreshComments(postId);
+  };
+  document.addEventListener("toggle", (event) => event.target.closest && event.target.closest("#comments") && resume(), true);
+  document.addEventListener("focusout", (event) => event.target.closest && event.target.closest("#comments") && setTimeout(resume, 0));
   socket.on("commentCreated", (c) => c && c.postId === postId && refreshComments(postId, c.commentCount));
   socket.on("commentUpdated", (c) => c && c.postId === postId && refreshComments(postId, c.commentCount));
   socket.on("commentDeleted", () => refreshComments(postId));

@@ -83,7 +83,7 @@ async def test_messages_and_watch_party(server: Server, browser: Browser) -> Non
     b.on("websocket", lambda ws: sockets_b.append(ws.url))
     await b.goto(thread_url)
     await expect(b.get_by_test_id("messages")).to_be_visible()
-    await b.wait_for_function("document.querySelector('[data-messaging]') !== null")
+    await expect(b.locator("[data-messaging]").first).to_be_attached()
     await a.wait_for_timeout(300)  # both sockets subscribed
     await a.get_by_test_id("composer").fill("Hello Ben, party tonight?")
     await a.get_by_test_id("composer").press("Enter")

@@ -98,7 +98,7 @@ async def test_presence_typing_comments_and_reactions_live(
     problems += watch_console(b)
     await expect(author_dot).to_have_attribute("data-status", "online", timeout=10_000)
     await expect(author_dot).to_have_attribute("title", "Online")
-    await b.wait_for_function("document.documentElement.dataset.realtime === 'connected'")
+    await expect(b.locator("html")).to_have_attribute("data-realtime", "connected")
 
     # B types: A sees who; B posts: A sees the comment and the indicator clears.
     box = b.get_by_placeholder("Add to the discussion")
@@ -128,4 +128,62 @@ async def test_presence_typing_comments_and_reactions_live(
     await expect(author_dot).to_have_attribute("data-status", "offline", timeout=15_000)
     await a.screenshot(path="/tmp/realtime.png", full_page=True)
     await ctx_a.close()
+    assert problems == []
+
+
+def api_token(base: str, username: str) -> str:
+    login = httpx.post(
+        f"{base}/api/auth/login", json={"email": f"{username}@example.com", "password": PASSWORD}
+    )
+    assert login.status_code == 200, login.text
+    return str(login.json()["tokens"]["accessToken"])
+
+
+def api_comment(base: str, token: str, post_path: str, text: str) -> None:
+    slug = post_path.rsplit("/", 1)[1]
+    post = httpx.get(f"{base}/api/posts/{slug}")
+    assert post.status_code == 200, post.text
+    r = httpx.post(
+        f"{base}/api/posts/{post.json()['id']}/comments",
+        json={"content": text},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 201, r.text
+
+
+async def test_a_live_comment_leaves_an_open_reply_form_alone(
+    server: Server, browser: Browser
+) -> None:
+    base = server.base_url
+    register_verified(server, "rt_reader")
+    register_verified(server, "rt_poster")
+    path = publish_post(base, "rt_poster")
+    poster = api_token(base, "rt_poster")
+
+    context, page = await signed_in(browser, base, "rt_reader", path)
+    problems = watch_console(page)
+    await expect(page.locator("html")).to_have_attribute("data-realtime", "connected")
+    api_comment(base, poster, path, "First!")
+    first = page.get_by_test_id("comment").first
+    await expect(first.get_by_test_id("comment-body")).to_have_text("First!", timeout=10_000)
+
+    # The reader starts a reply; meanwhile someone else comments.
+    await first.locator("summary", has_text="Reply").click()
+    reply_box = first.get_by_placeholder(re.compile("Reply to"))
+    await reply_box.fill("Typing my reply")
+    await reply_box.blur()  # reading the post again before sending
+    api_comment(base, poster, path, "Second!")
+    await expect(page.locator("#comments-title")).to_contain_text("(2)", timeout=10_000)
+    # The form and its text stay; the thread waits.
+    await expect(reply_box).to_be_visible()
+    await expect(reply_box).to_have_value("Typing my reply")
+    await expect(page.get_by_test_id("comment-body")).to_have_count(1)
+
+    # Sending the reply shows the whole thread.
+    await first.get_by_role("button", name="Reply", exact=True).click()
+    bodies = page.get_by_test_id("comment-body")
+    await expect(bodies).to_have_count(3)
+    await expect(bodies.filter(has_text="Second!")).to_have_count(1)
+    await expect(bodies.filter(has_text="Typing my reply")).to_have_count(1)
+    await context.close()
     assert problems == []
