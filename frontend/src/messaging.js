@@ -179,7 +179,12 @@ function start(socket) {
 
   // Rooms do not survive a reconnect: join again on every connect (and now, if connected).
   const joined = () => {
-    if (activeId) socket.emit("subscribeToConversation", activeId, () => markLatestRead());
+    if (activeId) {
+      socket.emit("subscribeToConversation", activeId, () => {
+        root.dataset.subscribed = activeId; // live typing and receipts flow from here on
+        markLatestRead();
+      });
+    }
     const ids = [...root.querySelectorAll("[data-presence-user]")].map((el) => el.dataset.presenceUser);
     if (ids.length) {
       socket.emit("getPresence", ids, (found) => {

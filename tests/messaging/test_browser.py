@@ -83,8 +83,10 @@ async def test_messages_and_watch_party(server: Server, browser: Browser) -> Non
     b.on("websocket", lambda ws: sockets_b.append(ws.url))
     await b.goto(thread_url)
     await expect(b.get_by_test_id("messages")).to_be_visible()
-    await expect(b.locator("[data-messaging]").first).to_be_attached()
-    await a.wait_for_timeout(300)  # both sockets subscribed
+    for page in (a, b):  # both sockets subscribed to the conversation
+        await expect(page.locator("[data-messaging]").first).to_have_attribute(
+            "data-subscribed", re.compile(".+")
+        )
     await a.get_by_test_id("composer").fill("Hello Ben, party tonight?")
     await a.get_by_test_id("composer").press("Enter")
     await expect(a.get_by_test_id("message").last).to_contain_text("Hello Ben, party tonight?")
