@@ -22,13 +22,12 @@ from tests.e2e.test_signup_flow import (  # noqa: F401  (fixtures)
     browser,
     chromium_path,
     free_port,
+    running_server,
     start_server,
     stop_server,
     wait_until_up,
     watch_console,
 )
-from tests.fixtures.database import run_alembic
-from tests.web.assets import ensure_assets
 
 pytestmark = pytest.mark.e2e
 SHOT = Path("/tmp/leaderboards.png")
@@ -36,19 +35,8 @@ SHOT = Path("/tmp/leaderboards.png")
 
 @pytest.fixture(scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
-    """A real uvicorn process with its own migrated SQLite data dir."""
-    ensure_assets()
-    data_dir = tmp_path_factory.mktemp("e2e-leaderboards") / "var"
-    data_dir.mkdir()
-    await run_alembic(f"sqlite+aiosqlite:///{data_dir / 'sparkle.db'}", "upgrade", "head")
-    port = free_port()
-    process = start_server(data_dir, port)
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        wait_until_up(base_url, process, data_dir.parent / "server.log", timeout=120)
-        yield Server(base_url=base_url, data_dir=data_dir)
-    finally:
-        stop_server(process)
+    async for running in running_server(tmp_path_factory, "e2e-leaderboards"):
+        yield running
 
 
 async def run_update(server: Server) -> None:

@@ -97,21 +97,29 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="module")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
-    """A real uvicorn process on a free loopback port, with its own migrated SQLite data dir."""
+async def running_server(
+    tmp_path_factory: pytest.TempPathFactory, name: str
+) -> AsyncIterator[Server]:
+    """A real uvicorn process on a free loopback port, with its own migrated SQLite data dir
+    (a generous start-up time: the machine may be busy, and the job workers start with it)."""
     ensure_assets()
-    data_dir = tmp_path_factory.mktemp("e2e") / "var"
+    data_dir = tmp_path_factory.mktemp(name) / "var"
     data_dir.mkdir()
     await run_alembic(f"sqlite+aiosqlite:///{data_dir / 'sparkle.db'}", "upgrade", "head")
     port = free_port()
     process = start_server(data_dir, port)
     try:
         base_url = f"http://127.0.0.1:{port}"
-        wait_until_up(base_url, process, data_dir.parent / "server.log")
+        wait_until_up(base_url, process, data_dir.parent / "server.log", timeout=120)
         yield Server(base_url=base_url, data_dir=data_dir)
     finally:
         stop_server(process)
+
+
+@pytest.fixture(scope="module")
+async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
+    async for running in running_server(tmp_path_factory, "e2e"):
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,10 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from tests.e2e import test_signup_flow as e2e
 from tests.e2e.test_signup_flow import (
     Server,
-    free_port,
-    start_server,
-    stop_server,
-    wait_until_up,
+    running_server,
     watch_console,
 )
-from tests.fixtures.database import run_alembic
 from tests.social.test_follow_browser import PASSWORD, register_verified
-from tests.web.assets import ensure_assets
 
 browser, chromium_path = e2e.browser, e2e.chromium_path
 pytestmark = pytest.mark.e2e
@@ -30,20 +25,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
-    """A real uvicorn process with its own migrated SQLite data dir (generous start-up time:
-    the machine may be busy)."""
-    ensure_assets()
-    data_dir = tmp_path_factory.mktemp("e2e-messaging") / "var"
-    data_dir.mkdir()
-    await run_alembic(f"sqlite+aiosqlite:///{data_dir / 'sparkle.db'}", "upgrade", "head")
-    port = free_port()
-    process = start_server(data_dir, port)
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        wait_until_up(base_url, process, data_dir.parent / "server.log", timeout=120)
-        yield Server(base_url=base_url, data_dir=data_dir)
-    finally:
-        stop_server(process)
+    async for running in running_server(tmp_path_factory, "e2e-messaging"):
+        yield running
 
 
 async def signed_in(chromium: Browser, base: str, username: str) -> tuple[BrowserContext, Page]:

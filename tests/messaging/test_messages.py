@@ -14,9 +14,10 @@ from sparkle.messaging import service
 from sparkle.messaging.models import Conversation
 from sparkle.notifications.models import Notification
 from tests.conftest import Account
+from tests.fixtures.database import count_statements
 from tests.media.conftest import upload
 from tests.media.samples import png
-from tests.messaging.helpers import count_statements, say, start
+from tests.messaging.helpers import say, start
 
 
 async def notifications_of(rt: Runtime, account: Account) -> list[Notification]:

@@ -4,14 +4,12 @@ query counts)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sparkle.core.db import session_scope, utcnow
@@ -20,6 +18,7 @@ from sparkle.posts.models import Post, TrendingPost
 from sparkle.reactions.models import Reaction
 from tests.conftest import Account
 from tests.factories.posts import create_category, create_post
+from tests.fixtures.database import count_statements
 from tests.posts.conftest import write_post
 
 
@@ -44,21 +43,6 @@ async def react(rt: Runtime, user_id: uuid.UUID, post_id: str | uuid.UUID, *type
             Reaction(user_id=user_id, post_id=uuid.UUID(str(post_id)), reaction_type=t)
             for t in types
         )
-
-
-@contextmanager
-def count_queries(engine: AsyncEngine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
-            seen.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", listener)
 
 
 class TestGetOne:
@@ -329,7 +313,7 @@ class TestQueryCount:
     async def queries_for(
         self, client: httpx.AsyncClient, engine: AsyncEngine, reader: Account, limit: int
     ) -> int:
-        with count_queries(engine) as seen:
+        with count_statements(engine) as seen:
             resp = await client.get("/api/posts", params={"limit": limit}, headers=reader.headers)
         assert resp.status_code == 200
         items = resp.json()["items"]

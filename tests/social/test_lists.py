@@ -4,12 +4,9 @@ deleted users, private profiles, constant query count."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import httpx
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sparkle.accounts import service as accounts_service
@@ -17,22 +14,8 @@ from sparkle.accounts.schemas import ProfileUpdate
 from sparkle.core.db import Cursor, session_scope
 from sparkle.core.runtime import Runtime
 from tests.conftest import Account
+from tests.fixtures.database import count_statements
 from tests.social.helpers import delete_account, follow, follow_as, make_users, problem_fields
-
-
-@contextmanager
-def count_queries(engine: AsyncEngine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", listener)
 
 
 async def all_pages(
@@ -157,10 +140,10 @@ class TestPaging:
             await follow_as(rt, fan, owner.user)
             await follow_as(rt, other.user, fan)
         url = f"/api/users/{owner.id}/followers"
-        with count_queries(engine) as small:
+        with count_statements(engine) as small:
             resp = await client.get(url, params={"limit": 2}, headers=other.headers)
         assert len(resp.json()["items"]) == 2
-        with count_queries(engine) as large:
+        with count_statements(engine) as large:
             resp = await client.get(url, params={"limit": 12}, headers=other.headers)
         assert len(resp.json()["items"]) == 12
         assert all(i["isFollowing"] for i in resp.json()["items"])
