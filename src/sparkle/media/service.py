@@ -99,16 +99,18 @@ async def access(session: AsyncSession, actor: User, file_id: uuid.UUID) -> Medi
     return media
 
 
+async def _link(media: MediaFile, key: str, store: Storage, settings: Settings) -> str:
+    """A URL reading `key` of `media`: public, or signed afresh when the file is private."""
+    if media.is_public:
+        return store.public_url(key)
+    return await store.signed_url(key, settings.media_signed_url_seconds)
+
+
 async def to_read(media: MediaFile, store: Storage, settings: Settings) -> UploadRead:
     meta = media.meta or {}
     variants: dict[str, str] = meta.get("variants") or {}
-    if media.is_public:
-        url = store.public_url(media.storage_path)
-        urls = {name: store.public_url(key) for name, key in variants.items()}
-    else:
-        ttl = settings.media_signed_url_seconds
-        url = await store.signed_url(media.storage_path, ttl)
-        urls = {name: await store.signed_url(key, ttl) for name, key in variants.items()}
+    url = await _link(media, media.storage_path, store, settings)
+    urls = {name: await _link(media, key, store, settings) for name, key in variants.items()}
     return UploadRead(
         id=media.id,
         url=url,
@@ -144,10 +146,7 @@ async def url_for(
     key = media.storage_path if variant is None else variants.get(variant)
     if key is None:
         return None
-    store = storage_mod.get()
-    if media.is_public:
-        return store.public_url(key)
-    return await store.signed_url(key, runtime.get().settings.media_signed_url_seconds)
+    return await _link(media, key, storage_mod.get(), runtime.get().settings)
 
 
 async def read(session: AsyncSession, actor: User, file_id: uuid.UUID) -> UploadRead:
