@@ -26,6 +26,7 @@ from sparkle.accounts.models import User
 from sparkle.auth import service as auth_service
 from sparkle.auth.deps import ACCESS_COOKIE, REFRESH_COOKIE
 from sparkle.core import runtime as runtime_mod
+from sparkle.core.batching import Batcher
 from sparkle.core.config import Settings
 from sparkle.core.db import utcnow
 from sparkle.core.db.engine import session_scope
@@ -70,8 +71,9 @@ VIEWER_DEBOUNCE = 1.0
 AUDIENCE_BATCH = 500
 # A socket refused this many events within ABUSE_WINDOW seconds is disconnected.
 ABUSE_LIMIT = 100
-ANNOUNCE_TIMEOUT = 2.0
 ABUSE_WINDOW = 10.0
+# How long a SIGTERM/SIGINT waits for `serverShutdown` to be written before uvicorn goes on.
+ANNOUNCE_TIMEOUT = 2.0
 
 
 class Refused(Exception):
@@ -108,57 +110,6 @@ async def live_user(session: Any, conn: Conn) -> User:
     if user is None or user.deleted_at is not None:
         raise Refused("Unknown user", ErrorCode.UNAUTHORIZED)
     return user
-
-
-class TokenChecks:
-    """Access-token checks of connecting sockets, batched: while one lookup is running, the
-    tokens of connects arriving meanwhile wait and go together in the next one. A reconnect
-    storm (every client of a restarted process at once) then costs a few queries, not one per
-    client; a lone connect is looked up at once."""
-
-    MAX_BATCH = 500
-
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        self.pending: list[tuple[str, asyncio.Future[Any]]] = []
-        self.draining: asyncio.Task[None] | None = None
-
-    async def check(self, token: str) -> auth_service.Principal | SparkleError:
-        """The token's principal, or the error that refuses it (invalid, revoked, banned)."""
-        loop = asyncio.get_running_loop()
-        found: asyncio.Future[Any] = loop.create_future()
-        self.pending.append((token, found))
-        if self.draining is None:
-            self.draining = loop.create_task(self._drain())
-        return await found
-
-    async def _drain(self) -> None:
-        try:
-            while self.pending:
-                batch = self.pending[: self.MAX_BATCH]
-                del self.pending[: self.MAX_BATCH]
-                try:
-                    results = await self._lookup([token for token, _ in batch])
-                except Exception as exc:  # noqa: BLE001 - handed to each waiting connect
-                    for _, found in batch:  # as an unbatched lookup would: the connect fails
-                        if not found.done():
-                            found.set_exception(RuntimeError(f"token lookup failed: {exc!r}"))
-                    continue
-                for (_, found), result in zip(batch, results, strict=True):
-                    if not found.done():
-                        found.set_result(result)
-        finally:
-            self.draining = None
-            for _, found in self.pending:  # cancelled mid-way (shutdown): refuse the rest
-                if not found.done():
-                    found.set_exception(RuntimeError("token lookup cancelled"))
-            self.pending.clear()
-
-    async def _lookup(self, tokens: list[str]) -> list[auth_service.Principal | SparkleError]:
-        rt = self.hub.rt
-        assert rt is not None
-        async with rt.sessions() as session:
-            return await auth_service.authenticate_many(session, rt, tokens)
 
 
 class Bucket:
@@ -240,7 +191,10 @@ class Hub:
         self._announced = False
         self._stopped = False
         self._tasks: list[asyncio.Task[Any]] = []
-        self._token_checks = TokenChecks(self)
+        # Connects arriving together (a reconnect storm) have their tokens looked up together.
+        self._token_checks: Batcher[str, auth_service.Principal | SparkleError] = Batcher(
+            self._lookup_tokens
+        )
         self._pending: dict[str, Conn] = {}
         self._last_sent: dict[str, tuple[float, str]] = {}
         self._scheduled: set[str] = set()
@@ -429,7 +383,7 @@ class Hub:
         assert self.rt is not None
         principal = None
         if token:
-            found = await self._token_checks.check(token)
+            found = await self._token_checks.submit(token)
             principal = found if isinstance(found, auth_service.Principal) else None
         if principal is None and refresh:
             async with self.rt.sessions() as session:
@@ -439,6 +393,13 @@ class Hub:
         if principal is None:
             raise socketio.exceptions.ConnectionRefusedError("Invalid token")
         return principal.user, principal.session_id
+
+    async def _lookup_tokens(
+        self, tokens: list[str]
+    ) -> list[auth_service.Principal | SparkleError]:
+        assert self.rt is not None
+        async with self.rt.sessions() as session:
+            return await auth_service.authenticate_many(session, self.rt, tokens)
 
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         if not self.accepting or self.rt is None:

@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from sparkle.core.batching import Batcher
 from sparkle.core.db import utcnow
 from sparkle.core.db.base import new_id
 from sparkle.core.db.engine import begin_write
@@ -72,57 +73,26 @@ async def mark_sent(sessions: async_sessionmaker[AsyncSession], ids: list[uuid.U
 
 
 class MarkBatcher:
-    """Concurrent relays share their sent-marks. One relay at a time writes the marks of every
-    relay that arrived before it started; those arriving during its write wait, and the first
-    of them writes the next batch. N concurrent commits cost about two mark transactions, not
-    N: on SQLite each would be a turn of the single writer, taken from the requests.
+    """Concurrent relays share their sent-marks: while one mark transaction is written, the
+    marks of relays arriving meanwhile wait and go together in the next. N concurrent commits
+    cost about two mark transactions, not N: on SQLite each would be a turn of the single
+    writer, taken from the requests.
 
-    A mark is best-effort: one lost (a failed or cancelled write) leaves its row to the
-    sweeper, whose hand-over of a queued job is a no-op (the row id is the job key).
+    A mark is best-effort: one lost (a failed write) leaves its row to the sweeper, whose
+    hand-over of a queued job is a no-op (the row id is the job key).
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
-        self.pending: list[uuid.UUID] = []
-        self.waiters: list[asyncio.Future[bool]] = []  # True: written; False: write next
-        self.writing = False
+        self._batcher: Batcher[list[uuid.UUID], None] = Batcher(self._write)
 
     async def mark(self, ids: list[uuid.UUID]) -> None:
-        if not ids:
-            return
-        self.pending.extend(ids)
-        if self.writing:
-            turn: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-            self.waiters.append(turn)
-            try:
-                if await turn:
-                    return
-            except asyncio.CancelledError:
-                if turn.done() and not turn.result():
-                    self._pass_on()  # it was this relay's turn to write: hand it on
-                raise
-        self.writing = True
-        batch, self.pending = self.pending, []
-        included, self.waiters = self.waiters, []
-        try:
-            await mark_sent(self.sessions, batch)
-        except Exception:
-            log.exception("job_outbox_mark_failed", rows=len(batch))
-        finally:
-            for waiter in included:
-                if not waiter.done():
-                    waiter.set_result(True)
-            self._pass_on()
+        if ids:
+            await self._batcher.submit(ids)
 
-    def _pass_on(self) -> None:
-        while self.waiters:
-            waiter = self.waiters.pop(0)
-            if not waiter.done():
-                waiter.set_result(False)
-                return
-        self.writing = False
-        if self.pending:  # left by relays cancelled while waiting: the sweeper has them
-            self.pending = []
+    async def _write(self, batches: list[list[uuid.UUID]]) -> list[None]:
+        await mark_sent(self.sessions, [row_id for ids in batches for row_id in ids])
+        return [None] * len(batches)
 
 
 _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, MarkBatcher]] = (
