@@ -1,7 +1,9 @@
 """`/media/...`: files of the local storage backend. Public files are served with their type,
 a year-long immutable cache (keys never change content: each holds a new file id) and
-`nosniff`; private files (`/media/private/...`) only through a valid signed URL. Signed local
-upload URLs (`PUT /media/upload/...`) make the direct-upload flow the same as with S3."""
+`nosniff`; private files (`/media/private/...`) only through a valid signed URL. A path that
+is not a plain key (dot segments in any encoding, backslashes, NUL) is a 404 before anything
+else. Signed local upload URLs (`PUT /media/upload/...`) make the direct-upload flow the same as
+with S3."""
 
 from __future__ import annotations
 
@@ -36,15 +38,19 @@ async def serve(
     sig: Annotated[str | None, Query()] = None,
 ) -> Response:
     store = _local()
+    # Resolve first, then decide on the key of the file actually reached: the path parameter
+    # arrives percent-decoded, so `post/%2e%2e/private/...` must never be judged as `post/`.
+    # `store.path` refuses anything but a plain key (dot segments, backslashes, NUL, `%`).
+    try:
+        path = store.path(key)
+    except FileNotFoundError:
+        raise NotFound() from None
+    key = path.relative_to(store.root).as_posix()
     if key.startswith("incoming/"):
         raise NotFound()
     private = key.startswith("private/")
     if private and not store.check_get(key, exp, sig):
         raise NotFound()
-    try:
-        path = store.path(key)
-    except FileNotFoundError:
-        raise NotFound() from None
     if not path.is_file():
         raise NotFound()
     mime = content_type_of(key)
@@ -82,7 +88,8 @@ async def signed_upload(
     """The local counterpart of a presigned S3 PUT: the signature binds key, content type,
     size and expiry."""
     store = _local()
-    if not key.startswith("incoming/") or not store.check_put(key, type, size, exp, sig):
+    valid = storage.valid_key(key) and key.startswith("incoming/")
+    if not valid or not store.check_put(key, type, size, exp, sig):
         raise Forbidden("The upload URL is invalid or has expired", code="invalid_signature")
     sent_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if sent_type != type:

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import os
+import re
 import shutil
 import time
 from abc import ABC, abstractmethod
@@ -76,6 +77,25 @@ class Storage(ABC):
         """A URL the client PUTs the file to; it binds key, content type, size and expiry."""
 
 
+# A key is what this platform writes: `/`-separated segments of letters, digits, `_`, `-` and
+# `.`, never starting with a dot. That leaves out `.`/`..` however they were encoded (`%2e%2e`
+# arrives decoded, `%c0%ae` as U+FFFD, `%252e` as a literal `%`), backslashes, NUL and the
+# `.name.part` files of unfinished writes.
+_KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}){0,7}")
+
+
+def valid_key(key: str) -> bool:
+    """Whether `key` is a storage key as this platform writes them (nothing to normalise)."""
+    return _KEY.fullmatch(key) is not None
+
+
+def check_key(key: str) -> str:
+    """`key` itself, or FileNotFoundError for anything that is not a plain storage key."""
+    if not valid_key(key):
+        raise FileNotFoundError(key)
+    return key
+
+
 def content_type_of(key: str) -> str:
     return MIME_BY_EXTENSION.get(key.rsplit(".", 1)[-1].lower(), "application/octet-stream")
 
@@ -90,7 +110,7 @@ class LocalStorage(Storage):
         self.base_url = base_url.rstrip("/")
 
     def path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
+        path = (self.root / check_key(key)).resolve()
         if not path.is_relative_to(self.root) or path == self.root:
             raise FileNotFoundError(key)
         return path
@@ -134,7 +154,10 @@ class LocalStorage(Storage):
     async def delete(self, keys: list[str]) -> None:
         def delete() -> None:
             for key in keys:
-                path = self.path(key)
+                try:
+                    path = self.path(key)
+                except FileNotFoundError:
+                    continue  # not a key this storage writes: nothing of ours to remove
                 path.unlink(missing_ok=True)
                 # Remove the emptied fileId/userId/category folders.
                 for parent in path.parents:
@@ -172,7 +195,7 @@ class LocalStorage(Storage):
 
     async def signed_url(self, key: str, expires_in: int) -> str:
         exp = str(int(time.time()) + expires_in)
-        query = urlencode({"exp": exp, "sig": self.sign("get", key, exp)})
+        query = urlencode({"exp": exp, "sig": self.sign("get", check_key(key), exp)})
         return f"{self.public_url(key)}?{query}"
 
     def check_get(self, key: str, exp: str | None, sig: str | None) -> bool:
@@ -222,7 +245,7 @@ class S3Storage(Storage):
             self.client.upload_file,
             str(path),
             self.bucket,
-            key,
+            check_key(key),
             ExtraArgs=self._extra(key, content_type),
         )
 
@@ -230,7 +253,7 @@ class S3Storage(Storage):
         await asyncio.to_thread(
             self.client.put_object,
             Bucket=self.bucket,
-            Key=key,
+            Key=check_key(key),
             Body=data,
             **self._extra(key, content_type),
         )
@@ -244,7 +267,7 @@ class S3Storage(Storage):
 
     async def read(self, key: str, length: int | None = None) -> bytes:
         def read() -> bytes:
-            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": check_key(key)}
             if length is not None:
                 kwargs["Range"] = f"bytes=0-{max(length - 1, 0)}"
             try:
@@ -257,6 +280,7 @@ class S3Storage(Storage):
     async def download(self, key: str, dest: Path) -> None:
         from botocore.exceptions import ClientError
 
+        check_key(key)
         try:
             await asyncio.to_thread(self.client.download_file, self.bucket, key, str(dest))
         except ClientError as exc:
@@ -267,6 +291,8 @@ class S3Storage(Storage):
     async def size(self, key: str) -> int | None:
         from botocore.exceptions import ClientError
 
+        if not valid_key(key):
+            return None
         try:
             head = await asyncio.to_thread(self.client.head_object, Bucket=self.bucket, Key=key)
         except ClientError as exc:
@@ -307,7 +333,7 @@ class S3Storage(Storage):
         return await asyncio.to_thread(
             self.client.generate_presigned_url,
             "get_object",
-            Params={"Bucket": self.bucket, "Key": key},
+            Params={"Bucket": self.bucket, "Key": check_key(key)},
             ExpiresIn=expires_in,
         )
 
@@ -321,7 +347,7 @@ class S3Storage(Storage):
             "put_object",
             Params={
                 "Bucket": self.bucket,
-                "Key": key,
+                "Key": check_key(key),
                 "ContentType": content_type,
                 "ContentLength": size,
             },
