@@ -323,6 +323,7 @@ class TestSendJob:
 
 def viewer_app() -> FastAPI:
     app = FastAPI()
+    app.state.runtime = runtime.get()
     app.include_router(pages.router)
 
     @app.exception_handler(SparkleError)
@@ -334,7 +335,8 @@ def viewer_app() -> FastAPI:
 
 async def get(path: str) -> httpx.Response:
     transport = httpx.ASGITransport(app=viewer_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    # A loopback request: the viewer serves nobody else but administrators.
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         return await client.get(path)
 
 

@@ -167,7 +167,7 @@ class TestS3Bucket:
         return "s3"
 
     @pytest.mark.parametrize("dots", ["%2e%2e/", "..%2f", "%2e%2e%2f", "%c0%ae%c0%ae/"])
-    async def test_no_private_object_through_a_public_prefix(self, client, owner, store, dots) -> None:  # type: ignore[no-untyped-def]
+    async def test_no_private_object_by_a_detour(self, client, owner, store, dots) -> None:  # type: ignore[no-untyped-def]
         key = await _private_key(client, owner)
         detour = f"{store.endpoint}/{store.bucket}/post/{dots}{key}"
         async with httpx.AsyncClient() as net:

@@ -129,8 +129,8 @@ class TestAssets:
             for src in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
                 assert (await client.get(src)).status_code == 200, src
 
-    async def test_dev_outbox_uses_the_layout(self, client: AsyncClient) -> None:
-        html = (await client.get("/dev/mail", headers=HTML)).text
+    async def test_dev_outbox_uses_the_layout(self, client: AsyncClient, admin) -> None:  # type: ignore[no-untyped-def]
+        html = (await client.get("/dev/mail", headers={**HTML, **admin.headers})).text
         assert "<h1>Outbox</h1>" in html and '<a class="skip-link"' in html
         assert "<script" not in html
 

@@ -4,7 +4,8 @@ click tracking endpoints, the admin template previews, and the development outbo
 Unsubscribe requests carry a signed, expiring token instead of a sign-in, so they take no
 CSRF token: the token is the authority, and a mail client's one-click POST has no cookie.
 The outbox viewer at `/dev/mail` exists only when `SPARKLE_DEBUG_PAGES` is on outside
-production; otherwise every route answers 404, exactly like a missing page.
+production (otherwise every route answers 404, exactly like a missing page), and then only for
+loopback requests and signed-in administrators (`sparkle.web.debug`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from sparkle.email import catalog, service, tokens
 from sparkle.email.models import EmailCategory
 from sparkle.notifications import preferences
 from sparkle.notifications.models import NotificationType
+from sparkle.web.debug import RULE as DEBUG_RULE
+from sparkle.web.debug import require_debug_access
 from sparkle.web.rendering import form_data, get_viewer, render, render_error, signin_redirect
 
 router = APIRouter(include_in_schema=False)
@@ -259,11 +262,8 @@ async def template_text(
 # --- development outbox -----------------------------------------------------------------------
 
 
-def outbox_dir() -> Path:
-    settings = runtime.get().settings
-    if not settings.debug_pages or settings.is_production:
-        raise NotFound()
-    return settings.mail_dir
+def outbox_dir(_: Annotated[None, Depends(require_debug_access)], rt: RuntimeDep) -> Path:
+    return rt.settings.mail_dir
 
 
 OutboxDir = Annotated[Path, Depends(outbox_dir)]
@@ -284,7 +284,7 @@ def mail_list(request: Request, directory: OutboxDir) -> Response:
     return templates.TemplateResponse(
         request,
         "email_dev/list.html",
-        {"mails": mail.list_outbox(directory), "directory": directory},
+        {"mails": mail.list_outbox(directory), "directory": directory, "rule": DEBUG_RULE},
     )
 
 
