@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from sparkle.core.config import Settings
@@ -124,13 +125,19 @@ async def receive_form(
         },
     )
     try:
-        async for chunk in stream:
-            parser.write(chunk)
-            if pending and sink is not None:
-                data = b"".join(pending)
-                pending.clear()
-                await asyncio.to_thread(sink.write, data)
-        parser.finalize()
+        try:
+            async for chunk in stream:
+                parser.write(chunk)
+                if pending and sink is not None:
+                    data = b"".join(pending)
+                    pending.clear()
+                    await asyncio.to_thread(sink.write, data)
+            parser.finalize()
+        except FormParserError as exc:
+            raise InvalidUpload(
+                f"The multipart/form-data body is malformed: {exc}",
+                fields={"file": "Malformed multipart body"},
+            ) from None
         if sink is None:
             raise InvalidUpload("No file in the form", fields={"file": "Required"})
         if sink.size == 0:
