@@ -44,7 +44,7 @@ DATABASE_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
 console = Console(width=max(Console().width, 100))
 EMAIL_JOBS = [0]
 
-import sparkle.jobs  # noqa: F401  (registers every job and the notification subscribers)
+import sparkle.domains  # noqa: F401  (registers every job and the notification subscribers)
 from sparkle.accounts.models import Profile, Role, User
 from sparkle.core import events, jobs, runtime
 from sparkle.core.config import Settings

@@ -43,6 +43,19 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
+def make_runtime(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> runtime.Runtime:
+    settings.ensure_dirs()
+    return runtime.Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        limiter=Limiter.from_url(None, enabled=settings.rate_limits_enabled),
+        mailer=Mailer.from_settings(settings),
+    )
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 async def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
     async for eng in migrated_engine(request.param, tmp_path_factory.mktemp("db")):
@@ -69,13 +82,7 @@ async def rt(engine: AsyncEngine, settings: Settings) -> AsyncIterator[runtime.R
         sessions = async_sessionmaker(
             bind=conn, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
         )
-        rt = runtime.Runtime(
-            settings=settings,
-            engine=engine,
-            sessions=sessions,
-            limiter=Limiter.from_url(None, enabled=settings.rate_limits_enabled),
-            mailer=Mailer.from_settings(settings),
-        )
+        rt = make_runtime(settings, engine, sessions)
         runtime.install(rt)
         jobs.configure(inline=True)
         jobs.runner.reset()

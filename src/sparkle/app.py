@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 import sparkle
-import sparkle.jobs  # noqa: F401  (registers job handlers)
+import sparkle.domains  # noqa: F401  (events, job handlers and socket routes)
 from sparkle import realtime
 from sparkle.core import jobs, logging, runtime
 from sparkle.core.config import Settings, get_settings

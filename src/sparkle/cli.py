@@ -204,7 +204,7 @@ def prepare_database(settings: Settings, *, strict: bool = True) -> None:
 
 async def with_runtime(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
     """Run `fn(runtime)` with a runtime of our own (its own engine), then close it."""
-    import sparkle.jobs  # noqa: F401  (registers job handlers)
+    import sparkle.domains  # noqa: F401  (events, job handlers and socket routes)
     from sparkle.core import jobs, runtime
 
     rt = runtime.install(runtime.build(settings))

@@ -137,7 +137,7 @@ async def test_reset_can_archive_an_earlier_period(
 
 class TestJobs:
     def test_registered_on_the_leaderboard_queue_with_the_seed_schedules(self) -> None:
-        import sparkle.jobs  # noqa: F401
+        import sparkle.domains  # noqa: F401
         from sparkle.core.queue.maintenance import seed_coverage
 
         assert jobs.REGISTRY["leaderboard.update"].queue == "leaderboard"

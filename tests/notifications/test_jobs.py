@@ -14,19 +14,19 @@ from sparkle.notifications import jobs as notification_jobs
 from sparkle.notifications import service
 from sparkle.notifications.models import Notification, NotificationType
 from sparkle.notifications.service import Target
+from sparkle.social import service as social_service
 
 
-async def test_events_are_routed_to_jobs(monkeypatch) -> None:
-    dispatched: list[tuple[str, dict]] = []
-
-    async def fake_dispatch(name, payload, **kw):  # type: ignore[no-untyped-def]
-        dispatched.append((name, payload))
-
-    monkeypatch.setattr(jobs, "dispatch", fake_dispatch)
-    payload = {"followerId": str(uuid.uuid4()), "followingId": str(uuid.uuid4())}
-    await events.bus.publish("user:followed", payload)
-    assert dispatched == [("notification.user_followed", payload)]
-    for name in notification_jobs.ROUTES.values():
+async def test_events_are_routed_to_jobs(rt, owner, other) -> None:
+    """A follow enqueues its notification job in the follow's own transaction."""
+    with events.capture_jobs() as queued:
+        async with session_scope(rt.sessions) as session:
+            await social_service.follow(session, rt.limiter, other.user, owner.id)
+            assert queued == []  # nothing is released before commit
+    payload = {"followerId": str(other.id), "followingId": str(owner.id)}
+    routed = [(j.name, j.payload) for j in queued if j.name.startswith("notification.")]
+    assert routed == [("notification.user_followed", payload)]
+    for _event, name in notification_jobs.ROUTES:
         assert jobs.REGISTRY[name].queue == "notification"
 
 

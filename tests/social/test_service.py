@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from sparkle.accounts import service as accounts_service
 from sparkle.accounts.models import User
+from sparkle.core import runtime
+from sparkle.core.config import Settings
 from sparkle.core.db import session_scope
 from sparkle.core.db.engine import sessionmaker
 from sparkle.core.events import capture_events
@@ -19,7 +21,7 @@ from sparkle.core.ratelimit import Limiter
 from sparkle.core.runtime import Runtime
 from sparkle.social import service as social_service
 from sparkle.social.models import Follow
-from tests.conftest import Account
+from tests.conftest import Account, make_runtime
 from tests.social.helpers import delete_account, follow, follow_as, make_users
 
 
@@ -72,10 +74,13 @@ class TestLookups:
 
 
 class TestRace:
-    async def test_simultaneous_follows_write_one_edge(self, engine: AsyncEngine) -> None:
+    async def test_simultaneous_follows_write_one_edge(
+        self, engine: AsyncEngine, settings: Settings
+    ) -> None:
         """Two transactions on separate connections follow at the same moment: one row, one
         event, both callers told they follow. Runs on committed data, so it cleans up."""
         sessions = sessionmaker(engine)
+        runtime.install(make_runtime(settings, engine, sessions))  # the follow's jobs run inline
         tag = uuid.uuid4().hex[:8]
         async with session_scope(sessions) as db:
             fan = await accounts_service.create(

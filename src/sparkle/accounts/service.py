@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts import repository
 from sparkle.accounts.errors import ProfileForbidden, UserNotFound
+from sparkle.accounts.events import UserRegistered, UserUpdated
 from sparkle.accounts.models import Profile, Role, User
 from sparkle.accounts.schemas import ProfileRead, ProfileUpdate, PublicProfileRead, UserRead
 from sparkle.admin import service as admin_service
@@ -57,7 +58,7 @@ async def create(
         if await repository.username_taken(session, username):
             fields["username"] = "This username is taken"
         raise Conflict("User already exists", fields=fields, code="user_exists") from exc
-    events.publish(session, "user:registered", {"userId": str(user.id), "username": username})
+    events.publish(session, UserRegistered(user_id=user.id, username=username))
     return user
 
 
@@ -171,7 +172,7 @@ async def update_profile(
         await admin_service.record(
             session, actor=actor, action="profile.update", target=user, changes=changes, ip=ip
         )
-    events.publish(session, "user:updated", {"userId": str(user.id)})
+    events.publish(session, UserUpdated(user_id=user.id))
     return user
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sparkle.accounts.events import UserBanned
 from sparkle.admin.models import AuditLog
 from sparkle.core import events
 from sparkle.core.db import keyset_page, utcnow
@@ -80,7 +81,7 @@ async def update_user(
     await session.flush()
     await record(session, actor=actor, action="user.update", target=user, changes=diff, ip=ip)
     if "banned_until" in changes and user.banned_until and user.banned_until > utcnow():
-        events.publish(session, "user:banned", {"userId": str(user.id)})
+        events.publish(session, UserBanned(user_id=user.id))
     return user
 
 

@@ -27,6 +27,7 @@ from sparkle.auth.errors import (
     InvalidTwoFactorCode,
     TwoFactorRequired,
 )
+from sparkle.auth.events import SessionRevoked, TwoFactorEnabled, UserDeleted, UserVerified
 from sparkle.auth.models import AccountToken, LoginHistory, RecoveryCode, Session, TokenPurpose
 from sparkle.auth.schemas import (
     ChangePasswordRequest,
@@ -217,7 +218,7 @@ async def refresh(
         if row.revoked_reason in (None, "rotated"):
             # A rotated token came back: it was stolen or replayed. End the whole family.
             await repository.revoke_family(session, row.family_id, now, "reuse_detected")
-            events.publish(session, "session:revoked", {"userId": str(row.user_id), "sessionId": str(row.family_id)})
+            events.publish(session, SessionRevoked(user_id=row.user_id, session_id=row.family_id))
             raise InvalidRefreshToken("Refresh token reuse detected; the session was revoked", commit=True)
         raise InvalidRefreshToken()
     if row.expires_at <= now:
@@ -310,12 +311,14 @@ async def authenticate_refresh_cookie(
 
 async def logout(session: AsyncSession, principal: Principal) -> None:
     await repository.revoke_family(session, principal.session_id, utcnow(), "logout")
-    events.publish(session, "session:revoked", {"userId": str(principal.user.id), "sessionId": str(principal.session_id)})
+    events.publish(
+        session, SessionRevoked(user_id=principal.user.id, session_id=principal.session_id)
+    )
 
 
 async def logout_all(session: AsyncSession, principal: Principal) -> None:
     await repository.revoke_user(session, principal.user.id, utcnow(), "logout_all")
-    events.publish(session, "session:revoked", {"userId": str(principal.user.id), "sessionId": None})
+    events.publish(session, SessionRevoked(user_id=principal.user.id, session_id=None))
 
 
 async def list_sessions(session: AsyncSession, principal: Principal) -> list[SessionRead]:
@@ -343,7 +346,7 @@ async def revoke_session(session: AsyncSession, principal: Principal, family_id:
     if not any(r.family_id == family_id for r in rows):
         raise NotFound("Session not found", code="session_not_found")
     await repository.revoke_family(session, family_id, utcnow(), "revoked")
-    events.publish(session, "session:revoked", {"userId": str(principal.user.id), "sessionId": str(family_id)})
+    events.publish(session, SessionRevoked(user_id=principal.user.id, session_id=family_id))
 
 
 def describe_device(user_agent: str | None) -> str:
@@ -436,7 +439,7 @@ async def verify_email(session: AsyncSession, rt: Runtime, token: str) -> User:
                 "context": {"username": user.username, "url": f"{rt.settings.base_url}/u/{user.username}"},
             },
         )
-        events.publish(session, "user:verified", {"userId": str(user.id)})
+        events.publish(session, UserVerified(user_id=user.id))
     await session.flush()
     return user
 
@@ -485,7 +488,7 @@ async def reset_password(session: AsyncSession, rt: Runtime, token: str, passwor
         user.email_verified = utcnow()  # following the link proved the mailbox
     await repository.revoke_user(session, user.id, utcnow(), "password_reset")
     await session.flush()
-    events.publish(session, "session:revoked", {"userId": str(user.id), "sessionId": None})
+    events.publish(session, SessionRevoked(user_id=user.id, session_id=None))
     return user
 
 
@@ -519,7 +522,7 @@ async def delete_account(session: AsyncSession, rt: Runtime, principal: Principa
     user.deleted_username = user.username
     await repository.revoke_user(session, user.id, now, "account_deleted")
     await session.flush()
-    events.publish(session, "user:deleted", {"userId": str(user.id)})
+    events.publish(session, UserDeleted(user_id=user.id))
 
 
 # --- two-factor authentication (TOTP) ---------------------------------------------------
@@ -554,7 +557,7 @@ async def confirm_two_factor(session: AsyncSession, rt: Runtime, user: User, cod
         raise ValidationFailed("Invalid code", fields={"code": "The code is wrong or expired"})
     user.totp_enabled_at = utcnow()
     codes = await _replace_recovery_codes(session, user)
-    events.publish(session, "user:2fa_enabled", {"userId": str(user.id)})
+    events.publish(session, TwoFactorEnabled(user_id=user.id))
     return codes
 
 

@@ -11,5 +11,5 @@ class CommentForbidden(Forbidden):
     code, title = "comment_forbidden", "You may not change this comment"
 
 
-class CommentDeleted(Conflict):
+class CommentIsDeleted(Conflict):
     code, title = "comment_deleted", "This comment was deleted"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from sparkle.auth.deps import CurrentUser, OptionalUser
 from sparkle.comments import service
-from sparkle.comments.errors import CommentDeleted, CommentForbidden, CommentNotFound
+from sparkle.comments.errors import CommentForbidden, CommentIsDeleted, CommentNotFound
 from sparkle.comments.schemas import (
     CommentCreate,
     CommentFormat,
@@ -87,7 +87,7 @@ async def get_comment(comment_id: uuid.UUID, db: DbSession, viewer: OptionalUser
     response_model=CommentRead,
     summary="Edit a comment (author only)",
     responses=problem_responses(
-        ValidationFailed, Unauthorized, CommentForbidden, CommentNotFound, CommentDeleted
+        ValidationFailed, Unauthorized, CommentForbidden, CommentNotFound, CommentIsDeleted
     ),
 )
 async def update_comment(

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import User
 from sparkle.comments import html, repository
-from sparkle.comments.errors import CommentDeleted, CommentForbidden, CommentNotFound
+from sparkle.comments.errors import CommentForbidden, CommentIsDeleted, CommentNotFound
+from sparkle.comments.events import CommentCreated, CommentDeleted, CommentUpdated
 from sparkle.comments.models import Comment
 from sparkle.comments.repository import CommentRow
 from sparkle.comments.schemas import (
@@ -64,7 +65,7 @@ async def access_for_reactions(
     reactions (live comment on a published post)."""
     comment = await _access(session, viewer, comment_id)
     if comment.deleted_at is not None:
-        raise CommentDeleted() if react else CommentNotFound()
+        raise CommentIsDeleted() if react else CommentNotFound()
     if react:
         await posts_service.access_interactive(session, viewer, comment.post_id)
     return comment
@@ -83,7 +84,7 @@ async def _reply_target(session: AsyncSession, post_id: uuid.UUID, parent_id: uu
             fields={"parentId": "No such comment on this post"},
         )
     if parent.deleted_at is not None:
-        raise CommentDeleted("You cannot reply to a deleted comment")
+        raise CommentIsDeleted("You cannot reply to a deleted comment")
     if parent.depth >= MAX_DEPTH and parent.parent_id is not None:
         # Threads stop nesting here: the reply joins its parent's siblings' replies.
         grandparent = await repository.get(session, parent.parent_id)
@@ -120,15 +121,14 @@ async def create(
     await _record_mentions(session, author, comment)
     events.publish(
         session,
-        "comment:created",
-        {
-            "commentId": str(comment.id),
-            "postId": str(post.id),
-            "parentId": str(parent.id) if parent else None,
-            "authorId": str(author.id),
-            "postAuthorId": str(post.author_id),
-            "parentAuthorId": str(parent.author_id) if parent else None,
-        },
+        CommentCreated(
+            comment_id=comment.id,
+            post_id=post.id,
+            parent_id=parent.id if parent else None,
+            author_id=author.id,
+            post_author_id=post.author_id,
+            parent_author_id=parent.author_id if parent else None,
+        ),
     )
     return comment
 
@@ -141,7 +141,7 @@ async def update(
     if comment.author_id != actor.id:
         raise CommentForbidden("Only the author may edit a comment")
     if comment.deleted_at is not None:
-        raise CommentDeleted()
+        raise CommentIsDeleted()
     await posts_service.access_interactive(session, actor, comment.post_id)
     if data.content != comment.content:
         comment.content = data.content
@@ -150,12 +150,7 @@ async def update(
         await _record_mentions(session, actor, comment)
         events.publish(
             session,
-            "comment:updated",
-            {
-                "commentId": str(comment.id),
-                "postId": str(comment.post_id),
-                "authorId": str(actor.id),
-            },
+            CommentUpdated(comment_id=comment.id, post_id=comment.post_id, author_id=actor.id),
         )
     return comment
 
@@ -172,13 +167,12 @@ async def delete(session: AsyncSession, actor: User, comment_id: uuid.UUID) -> N
     await posts_service.adjust_counters(session, comment.post_id, comments=-1)
     events.publish(
         session,
-        "comment:deleted",
-        {
-            "commentId": str(comment.id),
-            "postId": str(comment.post_id),
-            "authorId": str(comment.author_id),
-            "deletedBy": str(actor.id),
-        },
+        CommentDeleted(
+            comment_id=comment.id,
+            post_id=comment.post_id,
+            author_id=comment.author_id,
+            deleted_by=actor.id,
+        ),
     )
 
 

@@ -1,8 +1,21 @@
 """Domain events and jobs buffered per transaction and released only after commit.
 
-`publish()` and `enqueue()` record side effects on the session; the boundary that commits
-calls `flush()`, a rollback calls `discard()`. Nothing reaches a subscriber or a worker for a
-row that was never committed.
+A domain event is a typed payload (`DomainEvent` subclass, `extra="forbid"`) under its seed
+name; every class registers itself in `CATALOG`. `publish(session, event)` is the one way to
+raise one. Its consumers are declared in the route table, by the consuming domain's own
+`jobs.py` or `sockets.py`:
+
+- `route(EventType, job=...)`: durable. `publish()` enqueues the job in the producer's
+  transaction, so with a broker it is an outbox row: commit ⇒ the job runs, at least once,
+  even if the process dies before hand-over or the broker refuses (the sweeper relays it).
+- `after_commit(EventType, handler)`: in-process and best effort, run once the transaction
+  committed — the realtime layer's socket routes (`sparkle.realtime.route`), which live
+  connections make ephemeral anyway.
+
+`enqueue()` queues a job directly (same outbox guarantee). The boundary that commits calls
+`flush()`, a rollback calls `discard()`: nothing reaches a worker or a socket for a row that was
+never committed. Ephemeral signals (typing, upload progress) are not domain events; they are
+emitted directly.
 """
 
 from __future__ import annotations
@@ -12,23 +25,95 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 import structlog
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 log = structlog.get_logger(__name__)
 
 BUFFER_KEY = "sparkle.after_commit"
 
-Subscriber = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+class DomainEvent(BaseModel):
+    """A domain event. Subclasses set `name` (the seed's `domain:verb`); their docstring is
+    the catalogue's description. On the wire (jobs, logs, other processes) the payload is the
+    camelCase JSON of the fields."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+    name: ClassVar[str]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is None:  # a shared base of several events
+            return
+        if name in CATALOG and CATALOG[name] is not cls:
+            raise ValueError(f"Event {name!r} is already {CATALOG[name].__qualname__}")
+        CATALOG[name] = cls
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+E = TypeVar("E", bound=DomainEvent)
+AfterCommit = Callable[[Any], Awaitable[None]]
+
+CATALOG: dict[str, type[DomainEvent]] = {}
+
+
+@dataclass(frozen=True)
+class JobRoute:
+    job: str
+    payload: Callable[[Any], dict[str, Any]] | None  # event → job payload; None: the event's
+
+
+@dataclass(frozen=True)
+class AfterCommitRoute:
+    handler: AfterCommit
+    owner: str
+    kind: str  # what the handler feeds, for the catalogue ("socket", ...)
+
+
+JOB_ROUTES: dict[str, list[JobRoute]] = defaultdict(list)
+AFTER_COMMIT: dict[str, list[AfterCommitRoute]] = defaultdict(list)
+
+
+def route(
+    event: type[E], *, job: str, payload: Callable[[E], dict[str, Any]] | None = None
+) -> None:
+    """Run job `job` for every `event`, durably (an outbox row in the producer's transaction).
+
+    The job's payload is the event's wire payload, or `payload(event)` when given."""
+    entry = JobRoute(job, payload)
+    if entry not in JOB_ROUTES[event.name]:
+        JOB_ROUTES[event.name].append(entry)
+
+
+def after_commit(
+    event: type[E], handler: Callable[[E], Awaitable[None]], *, kind: str, owner: str
+) -> None:
+    """Call `handler(event)` in this process after the publishing transaction committed (best
+    effort: a failure is logged, a crash loses it — use `route(..., job=)` for work that must
+    happen). `kind` and `owner` (the consuming module) are for the catalogue."""
+    entry = AfterCommitRoute(handler, owner, kind)
+    if entry not in AFTER_COMMIT[event.name]:
+        AFTER_COMMIT[event.name].append(entry)
 
 
 @dataclass
 class Event:
+    """A published event as buffered and released: its name, wire payload and typed model."""
+
     name: str
     payload: dict[str, Any]
+    event: DomainEvent
 
 
 @dataclass
@@ -40,24 +125,6 @@ class JobRequest:
     outbox_id: uuid.UUID | None = None  # set when the job is persisted through the outbox
 
 
-@dataclass
-class Bus:
-    """In-process pub/sub for domain events (the embedded mode's bus)."""
-
-    subscribers: dict[str, list[Subscriber]] = field(default_factory=lambda: defaultdict(list))
-
-    def subscribe(self, name: str, handler: Subscriber) -> None:
-        self.subscribers[name].append(handler)
-
-    async def publish(self, name: str, payload: dict[str, Any]) -> None:
-        for handler in [*self.subscribers.get(name, []), *self.subscribers.get("*", [])]:
-            try:
-                await handler(name, payload)
-            except Exception:  # a consumer's failure must not break the producer
-                log.exception("event_subscriber_failed", event_name=name)
-
-
-bus = Bus()
 _captures: list[list[Event | JobRequest]] = []
 
 
@@ -65,9 +132,16 @@ def _buffer(session: AsyncSession) -> list[Event | JobRequest]:
     return session.info.setdefault(BUFFER_KEY, [])
 
 
-def publish(session: AsyncSession, name: str, payload: dict[str, Any]) -> None:
-    """Publish `name` after the session's transaction commits."""
-    _buffer(session).append(Event(name, _jsonable(payload)))
+def publish(session: AsyncSession, event: DomainEvent) -> None:
+    """Publish `event` when the session's transaction commits; its job routes are enqueued in
+    this transaction now."""
+    if not isinstance(event, DomainEvent):
+        raise TypeError(f"publish() takes a DomainEvent, not {type(event).__name__}")
+    payload = event.wire()
+    for entry in JOB_ROUTES.get(event.name, ()):
+        data = payload if entry.payload is None else entry.payload(event)
+        enqueue(session, entry.job, data)
+    _buffer(session).append(Event(event.name, payload, event))
 
 
 def enqueue(
@@ -112,7 +186,7 @@ async def flush(session: AsyncSession) -> None:
         for capture in _captures:
             capture.append(item)
         if isinstance(item, Event):
-            await bus.publish(item.name, item.payload)
+            await _after_commit(item)
         elif item.outbox_id is not None:
             persisted.append(item)
         else:
@@ -125,9 +199,17 @@ async def flush(session: AsyncSession) -> None:
         await outbox.relay(runtime.get().sessions, jobs.broker, rows)  # type: ignore[arg-type]
 
 
+async def _after_commit(item: Event) -> None:
+    for entry in AFTER_COMMIT.get(item.name, ()):
+        try:
+            await entry.handler(item.event)
+        except Exception:  # a consumer's failure must not break the producer
+            log.exception("event_consumer_failed", event_name=item.name, consumer=entry.owner)
+
+
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
-    # Jobs and events cross process boundaries in the distributed mode; round-trip them
-    # through JSON now so both modes see the same values.
+    # Jobs cross process boundaries in the distributed mode; round-trip them through JSON now
+    # so both modes see the same values.
     return json.loads(json.dumps(payload, default=str))
 
 

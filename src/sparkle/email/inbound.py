@@ -44,6 +44,7 @@ from sparkle.core.config import Settings
 from sparkle.core.db import session_scope, utcnow
 from sparkle.core.runtime import Runtime
 from sparkle.email import service, tokens
+from sparkle.email.events import EmailBounced, EmailComplained
 from sparkle.email.models import EmailLog, EmailStatus
 
 log = structlog.get_logger(__name__)
@@ -207,16 +208,6 @@ def read_report(settings: Settings, message: Message) -> Report:
 # --- effects --------------------------------------------------------------------------------
 
 
-def _event(row: EmailLog, kind: str) -> dict[str, Any]:
-    return {
-        "logId": str(row.id),
-        "template": row.template,
-        "category": row.category,
-        "userId": str(row.user_id) if row.user_id else None,
-        "kind": kind,
-    }
-
-
 async def record_report(
     session: AsyncSession, rt: Runtime, log_id: uuid.UUID, report: Report
 ) -> str:
@@ -228,11 +219,11 @@ async def record_report(
         row.status = EmailStatus.BOUNCED.value
         row.error = report.detail
         await service.suppress(session, row.to_hash, "bounce", report.detail)
-        events.publish(session, "email:bounced", _event(row, "hard"))
+        events.publish(session, EmailBounced(**service.event_fields(row), kind="hard"))
         return "suppressed"
     if report.kind == "complaint":
         await service.suppress(session, row.to_hash, "complaint", report.detail)
-        events.publish(session, "email:complained", _event(row, "complaint"))
+        events.publish(session, EmailComplained(**service.event_fields(row), kind="complaint"))
         return "suppressed"
     if report.kind == "soft":
         return await _soft_bounce(session, rt, row, report.detail)
@@ -249,7 +240,7 @@ async def _soft_bounce(
     if row.status != EmailStatus.DEFERRED.value:
         row.status = EmailStatus.DEFERRED.value
         row.error = detail
-        events.publish(session, "email:bounced", _event(row, "soft"))
+        events.publish(session, EmailBounced(**service.event_fields(row), kind="soft"))
     await session.flush()
     settings = rt.settings
     since = utcnow() - timedelta(days=settings.email_soft_bounce_days)

@@ -33,6 +33,7 @@ from sparkle.core.db.base import new_id
 from sparkle.core.mail import MailMessage, MailRejected
 from sparkle.core.runtime import Runtime
 from sparkle.email import catalog, tokens
+from sparkle.email.events import EmailClicked, EmailOpened, EmailSent
 from sparkle.email.models import (
     EmailCategory,
     EmailLog,
@@ -276,17 +277,7 @@ async def _settle(rt: Runtime, log_id: uuid.UUID, status: EmailStatus, **values:
         for name, value in values.items():
             setattr(row, name, value)
         if status == EmailStatus.SENT:
-            events.publish(
-                session,
-                "email:sent",
-                {
-                    "logId": str(row.id),
-                    "template": row.template,
-                    "category": row.category,
-                    "userId": str(row.user_id) if row.user_id else None,
-                    "messageId": row.message_id,
-                },
-            )
+            events.publish(session, EmailSent(**event_fields(row), message_id=row.message_id))
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -501,13 +492,13 @@ async def _tracked_log(session: AsyncSession, rt: Runtime, signed: str) -> Email
     return await session.scalar(select(EmailLog).where(EmailLog.tracking_id == tracking_id))
 
 
-def _event(row: EmailLog, **more: Any) -> dict[str, Any]:
+def event_fields(row: EmailLog) -> dict[str, Any]:
+    """The fields every email event carries."""
     return {
-        "logId": str(row.id),
+        "log_id": row.id,
         "template": row.template,
         "category": row.category,
-        "userId": str(row.user_id) if row.user_id else None,
-        **more,
+        "user_id": row.user_id,
     }
 
 
@@ -519,7 +510,7 @@ async def record_open(session: AsyncSession, rt: Runtime, signed: str) -> bool:
     if row.opened_at is None:
         row.opened_at = utcnow()
         await session.flush()
-        events.publish(session, "email:opened", _event(row))
+        events.publish(session, EmailOpened(**event_fields(row)))
     return True
 
 
@@ -536,7 +527,7 @@ async def record_click(session: AsyncSession, rt: Runtime, signed: str, index: i
     if row.clicked_at is None:
         row.clicked_at = now
     await session.flush()
-    events.publish(session, "email:clicked", _event(row, url=url, link=index))
+    events.publish(session, EmailClicked(**event_fields(row), url=url, link=index))
     return url
 
 

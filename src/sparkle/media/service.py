@@ -35,6 +35,7 @@ from sparkle.media.errors import (
     StorageUnavailable,
     UnsupportedMediaType,
 )
+from sparkle.media.events import FileUploaded
 from sparkle.media.models import MediaFile
 from sparkle.media.schemas import Dimensions, PresignRead, PresignRequest, UploadPage, UploadRead
 from sparkle.media.storage import PRESIGN_SECONDS, Storage
@@ -338,8 +339,7 @@ async def _upload(
         events.enqueue(session, PROCESS_VIDEO, {"fileId": str(media.id)})
     events.publish(
         session,
-        "file:uploaded",
-        {"userId": str(user.id), "fileId": str(media.id), "fileType": category},
+        FileUploaded(user_id=user.id, file_id=media.id, file_type=category),
     )
     return media, True
 

@@ -27,7 +27,6 @@ from sparkle.core.schemas import Schema
 from sparkle.messaging import (
     attachments,
     service,
-    sockets,  # noqa: F401  (registers the socket events)
 )
 from sparkle.messaging.models import Message
 from sparkle.messaging.schemas import (

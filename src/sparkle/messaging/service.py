@@ -31,6 +31,13 @@ from sparkle.messaging.errors import (
     MessagingForbidden,
     NotAGroup,
 )
+from sparkle.messaging.events import (
+    ConversationUpdated,
+    MessageCreated,
+    MessageMarkedRead,
+    MessageReacted,
+    MessageUpdated,
+)
 from sparkle.messaging.models import (
     Conversation,
     ConversationKind,
@@ -64,6 +71,7 @@ from sparkle.notifications import service as notifications_service
 from sparkle.notifications.models import NotificationType
 from sparkle.reactions.models import ReactionType
 from sparkle.social import service as social_service
+from sparkle.social.events import UserBlocked, UserUnblocked
 
 MESSAGES_PER_USER = parse("60/minute")
 REACTIONS_PER_USER = parse("120/minute")
@@ -137,16 +145,12 @@ async def block(session: AsyncSession, actor: User, user_id: uuid.UUID) -> None:
             blocked = await session.get(User, user_id)
             assert blocked is not None
             await social_service.unfollow(session, blocked, actor.id)
-        events.publish(
-            session, "user:blocked", {"blockerId": str(actor.id), "blockedId": str(user_id)}
-        )
+        events.publish(session, UserBlocked(blocker_id=actor.id, blocked_id=user_id))
 
 
 async def unblock(session: AsyncSession, actor: User, user_id: uuid.UUID) -> None:
     if await repository.delete_block(session, actor.id, user_id):
-        events.publish(
-            session, "user:unblocked", {"blockerId": str(actor.id), "blockedId": str(user_id)}
-        )
+        events.publish(session, UserUnblocked(blocker_id=actor.id, blocked_id=user_id))
 
 
 async def list_blocks(session: AsyncSession, actor: User) -> BlockPage:
@@ -500,19 +504,18 @@ async def _publish_created(
     read = to_message_read(message, people)
     events.publish(
         session,
-        "message:created",
-        {
-            "conversationId": str(conv.id),
-            "participantIds": [str(u) for u in participant_ids],
-            "message": read.model_dump(mode="json", by_alias=True),
-            "conversation": {
+        MessageCreated(
+            conversation_id=conv.id,
+            participant_ids=participant_ids,
+            message=read.model_dump(mode="json", by_alias=True),
+            conversation={
                 "id": str(conv.id),
                 "lastMessageId": str(message.id),
                 "lastMessageAt": message.created_at.isoformat(),
                 "messageCount": count,
                 "lastMessage": read.model_dump(mode="json", by_alias=True),
             },
-        },
+        ),
     )
     return read
 
@@ -616,12 +619,11 @@ async def _publish_changed(session: AsyncSession, conv: Conversation, message: M
     people = await repository.users(session, {message.sender_id} if message.sender_id else set())
     events.publish(
         session,
-        "message:updated",
-        {
-            "conversationId": str(conv.id),
-            "participantIds": [str(u) for u in await repository.active_user_ids(session, conv.id)],
-            "message": to_message_read(message, people).model_dump(mode="json", by_alias=True),
-        },
+        MessageUpdated(
+            conversation_id=conv.id,
+            participant_ids=await repository.active_user_ids(session, conv.id),
+            message=to_message_read(message, people).model_dump(mode="json", by_alias=True),
+        ),
     )
 
 
@@ -653,15 +655,14 @@ async def react(
     if changed:
         events.publish(
             session,
-            "message:reacted",
-            {
-                "messageId": str(message.id),
-                "conversationId": str(message.conversation_id),
-                "userId": str(actor.id),
-                "type": reaction_type.value,
-                "added": on,
-                "reactions": result.reactions,
-            },
+            MessageReacted(
+                message_id=message.id,
+                conversation_id=message.conversation_id,
+                user_id=actor.id,
+                type=reaction_type.value,
+                added=on,
+                reactions=result.reactions,
+            ),
         )
     return result
 
@@ -698,13 +699,12 @@ async def mark_read(
         ):
             events.publish(
                 session,
-                "message:read",
-                {
-                    "messageId": str(message.id),
-                    "readBy": str(reader.id),
-                    "senderId": str(message.sender_id),
-                    "conversationId": str(conv.id),
-                },
+                MessageMarkedRead(
+                    message_id=message.id,
+                    read_by=reader.id,
+                    sender_id=message.sender_id,
+                    conversation_id=conv.id,
+                ),
             )
     await session.refresh(part)
     return ReadState(
@@ -718,10 +718,9 @@ async def _announce_conversation(
     ids = await repository.active_user_ids(session, conv.id)
     events.publish(
         session,
-        "conversation:updated",
-        {
-            "participantIds": [str(u) for u in {*ids, *(also or [])}],
-            "conversation": {
+        ConversationUpdated(
+            participant_ids=list({*ids, *(also or [])}),
+            conversation={
                 "id": str(conv.id),
                 "title": conv.title,
                 "avatarUrl": conv.avatar_url,
@@ -730,7 +729,7 @@ async def _announce_conversation(
                 "messageCount": conv.message_count,
                 "participantIds": [str(u) for u in ids],
             },
-        },
+        ),
     )
 
 

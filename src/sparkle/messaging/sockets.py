@@ -16,10 +16,16 @@ from pydantic import RootModel
 
 from sparkle import realtime
 from sparkle.accounts.models import User
-from sparkle.core import events
 from sparkle.core.db import session_scope
 from sparkle.core.errors import SparkleError
 from sparkle.messaging import service
+from sparkle.messaging.events import (
+    ConversationUpdated,
+    MessageCreated,
+    MessageMarkedRead,
+    MessageReacted,
+    MessageUpdated,
+)
 from sparkle.messaging.schemas import (
     ConversationRead,
     MessageCreate,
@@ -102,45 +108,45 @@ async def remove_reaction(hub: Any, conn: Any, payload: MessageReactionIn) -> di
 # --- after-commit emits ----------------------------------------------------------------------
 
 
-def _user_rooms(ids: list[str]) -> list[str]:
+def _user_rooms(ids: list[uuid.UUID]) -> list[str]:
     return [f"user:{u}" for u in ids]
 
 
-async def _created(_name: str, payload: dict[str, Any]) -> None:
-    users = _user_rooms(payload["participantIds"])
-    await realtime.emit(
-        "messageReceived", payload["message"], [f"conversation:{payload['conversationId']}", *users]
+@realtime.route(MessageCreated, inline=True)
+async def _created(ctx: Any, event: MessageCreated) -> None:
+    users = _user_rooms(event.participant_ids)
+    await ctx.emit("messageReceived", event.message, [f"conversation:{event.conversation_id}", *users])
+    await ctx.emit("conversationUpdated", event.conversation, users)
+
+
+@realtime.route(MessageUpdated, inline=True)
+async def _updated(ctx: Any, event: MessageUpdated) -> None:
+    name = "messageDeleted" if event.message.get("deleted") else "messageUpdated"
+    users = _user_rooms(event.participant_ids)
+    await ctx.emit(name, event.message, [f"conversation:{event.conversation_id}", *users])
+
+
+@realtime.route(MessageMarkedRead, inline=True)
+async def _read(ctx: Any, event: MessageMarkedRead) -> None:
+    receipt = ReadReceipt.model_validate(event.wire())
+    await ctx.emit("messageRead", _wire(receipt), f"user:{event.sender_id}")
+
+
+@realtime.route(MessageReacted, inline=True)
+async def _reacted(ctx: Any, event: MessageReacted) -> None:
+    change = MessageReactionChange.model_validate(event.wire())
+    await ctx.emit(
+        "messageReactionUpdated", _wire(change), f"conversation:{event.conversation_id}"
     )
-    await realtime.emit("conversationUpdated", payload["conversation"], users)
 
 
-async def _updated(_name: str, payload: dict[str, Any]) -> None:
-    message = payload["message"]
-    event = "messageDeleted" if message.get("deleted") else "messageUpdated"
-    users = _user_rooms(payload["participantIds"])
-    await realtime.emit(event, message, [f"conversation:{payload['conversationId']}", *users])
-
-
-async def _read(_name: str, payload: dict[str, Any]) -> None:
-    receipt = ReadReceipt.model_validate(payload)
-    await realtime.emit("messageRead", _wire(receipt), f"user:{payload['senderId']}")
-
-
-async def _reacted(_name: str, payload: dict[str, Any]) -> None:
-    change = MessageReactionChange.model_validate(payload)
-    await realtime.emit(
-        "messageReactionUpdated", _wire(change), f"conversation:{payload['conversationId']}"
-    )
+@realtime.route(ConversationUpdated, inline=True)
+async def _conversation(ctx: Any, event: ConversationUpdated) -> None:
+    await ctx.emit("conversationUpdated", event.conversation, _user_rooms(event.participant_ids))
 
 
 def _wire(model: Any) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True)
-
-
-async def _conversation(_name: str, payload: dict[str, Any]) -> None:
-    await realtime.emit(
-        "conversationUpdated", payload["conversation"], _user_rooms(payload["participantIds"])
-    )
 
 
 async def _may_join(session: Any, user: User, conversation_id: uuid.UUID) -> bool:
@@ -151,11 +157,6 @@ async def _partners(session: Any, user_id: uuid.UUID) -> list[uuid.UUID]:
     return await service.direct_partners(session, user_id)
 
 
-events.bus.subscribe("message:created", _created)
-events.bus.subscribe("message:updated", _updated)
-events.bus.subscribe("message:read", _read)
-events.bus.subscribe("message:reacted", _reacted)
-events.bus.subscribe("conversation:updated", _conversation)
 realtime.register_channel("conversation", _may_join)
 for _event, _model, _rooms in (
     ("messageReceived", MessageRead, "`conversation:{id}` and each participant's `user:{id}`"),

@@ -1,24 +1,29 @@
 """Notification jobs: one per domain event that notifies someone, the broadcast fan-out and
 the daily expiry.
 
-Subscribers on the event bus only dispatch a job (events are released after commit); the
-job opens its own transaction, so the producer never waits for notification work.
+The events are routed to their jobs at the bottom: `publish()` enqueues the job in the
+producer's transaction (an outbox row when a broker runs the jobs), so a committed reaction,
+comment, follow or mention always notifies, at least once; the job opens its own transaction,
+so the producer never waits for notification work.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from sparkle.comments.events import CommentCreated
 from sparkle.core import events, jobs, runtime
 from sparkle.core.db import session_scope
 from sparkle.notifications import repository, service
 from sparkle.notifications.models import NotificationType
 from sparkle.notifications.service import Target
+from sparkle.posts.events import UserMentioned
+from sparkle.reactions.events import ReactionAdded, ReactionRemoved
+from sparkle.social.events import UserFollowed, UserUnfollowed
 
 log = structlog.get_logger(__name__)
 
@@ -258,22 +263,15 @@ jobs.cron(
 )
 
 
-# --- event subscriptions -------------------------------------------------------------------
+# --- event routes: each event is an outbox row of the transaction that published it ---------
 
-ROUTES = {
-    "reaction:added": "notification.reaction_added",
-    "reaction:removed": "notification.reaction_removed",
-    "comment:created": "notification.comment_created",
-    "user:followed": "notification.user_followed",
-    "user:unfollowed": "notification.user_unfollowed",
-    "user:mentioned": "notification.user_mentioned",
-}
-
-
-async def on_event(name: str, payload: dict[str, Any]) -> None:
-    """Hand the event to its job; the job does the database work."""
-    await jobs.dispatch(ROUTES[name], payload)
-
-
-for _event in ROUTES:
-    events.bus.subscribe(_event, on_event)
+ROUTES: list[tuple[type[events.DomainEvent], str]] = [
+    (ReactionAdded, "notification.reaction_added"),
+    (ReactionRemoved, "notification.reaction_removed"),
+    (CommentCreated, "notification.comment_created"),
+    (UserFollowed, "notification.user_followed"),
+    (UserUnfollowed, "notification.user_unfollowed"),
+    (UserMentioned, "notification.user_mentioned"),
+]
+for _event, _job in ROUTES:
+    events.route(_event, job=_job)

@@ -22,6 +22,12 @@ from sparkle.core.db import keyset_page, utcnow
 from sparkle.core.db.base import new_id
 from sparkle.core.errors import NotFound
 from sparkle.notifications import preferences, repository
+from sparkle.notifications.events import (
+    NotificationCreated,
+    NotificationDeleted,
+    NotificationsRead,
+    NotificationUpdated,
+)
 from sparkle.notifications.models import Channel, Notification, NotificationType
 from sparkle.notifications.schemas import (
     ActorRead,
@@ -193,12 +199,11 @@ async def mark_read(
         await session.flush()
         events.publish(
             session,
-            "notification:read",
-            {
-                "userId": str(user.id),
-                "ids": [str(row.id)],
-                "unreadCount": await repository.unread_count(session, user.id),
-            },
+            NotificationsRead(
+                user_id=user.id,
+                ids=[row.id],
+                unread_count=await repository.unread_count(session, user.id),
+            ),
         )
     return (await hydrate(session, [row]))[0]
 
@@ -208,9 +213,7 @@ async def mark_all_read(session: AsyncSession, user: User) -> int:
     now = utcnow()
     changed = await repository.mark_all_read(session, user.id, now, _read_expiry(now))
     if changed:
-        events.publish(
-            session, "notification:read", {"userId": str(user.id), "ids": None, "unreadCount": 0}
-        )
+        events.publish(session, NotificationsRead(user_id=user.id, ids=None, unread_count=0))
     return changed
 
 
@@ -221,12 +224,11 @@ async def delete(session: AsyncSession, user: User, notification_id: uuid.UUID) 
     await session.flush()
     events.publish(
         session,
-        "notification:deleted",
-        {
-            "userId": str(user.id),
-            "id": str(notification_id),
-            "unreadCount": await repository.unread_count(session, user.id),
-        },
+        NotificationDeleted(
+            user_id=user.id,
+            id=notification_id,
+            unread_count=await repository.unread_count(session, user.id),
+        ),
     )
 
 
@@ -244,14 +246,15 @@ async def _announce(
 ) -> None:
     """Tell the realtime layer (with the unread count when it changed, and whether the
     recipient wants a live toast now), and queue the email if the recipient wants one."""
-    payload: dict[str, Any] = {
-        "userId": str(row.user_id),
-        "notification": to_read(row, actors).model_dump(mode="json", by_alias=True),
-        "push": push,
-    }
-    if unread is not None:
-        payload["unreadCount"] = unread
-    events.publish(session, "notification:created", payload)
+    events.publish(
+        session,
+        NotificationCreated(
+            user_id=row.user_id,
+            notification=to_read(row, actors).model_dump(mode="json", by_alias=True),
+            push=push,
+            unread_count=unread,
+        ),
+    )
     if email and EMAIL_JOB in jobs.REGISTRY:
         events.enqueue(
             session,
@@ -416,12 +419,11 @@ async def withdraw(
         await session.flush()
         events.publish(
             session,
-            "notification:deleted",
-            {
-                "userId": str(recipient_id),
-                "id": str(row.id),
-                "unreadCount": await repository.unread_count(session, recipient_id),
-            },
+            NotificationDeleted(
+                user_id=recipient_id,
+                id=row.id,
+                unread_count=await repository.unread_count(session, recipient_id),
+            ),
         )
         return True
     row.actor_ids = [a for a in row.actor_ids if a != actor]
@@ -437,11 +439,10 @@ async def withdraw(
     await session.flush()
     events.publish(
         session,
-        "notification:updated",
-        {
-            "userId": str(recipient_id),
-            "notification": to_read(row, people).model_dump(mode="json", by_alias=True),
-        },
+        NotificationUpdated(
+            user_id=recipient_id,
+            notification=to_read(row, people).model_dump(mode="json", by_alias=True),
+        ),
     )
     return True
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import User
 from sparkle.core import events
+from sparkle.posts.events import UserMentioned
 from sparkle.posts.models import Mention
 
 # Not preceded by a word character or '@', so e-mail addresses and '@@x' are not mentions.
@@ -97,11 +98,7 @@ def announce(
     for uid in sorted(user_ids):
         events.publish(
             session,
-            "user:mentioned",
-            {
-                "userId": str(uid),
-                "authorId": str(author_id),
-                "postId": str(post_id) if post_id else None,
-                "commentId": str(comment_id) if comment_id else None,
-            },
+            UserMentioned(
+                user_id=uid, author_id=author_id, post_id=post_id, comment_id=comment_id
+            ),
         )

@@ -24,6 +24,7 @@ from sparkle.core.errors import Conflict, FieldError, Unauthorized, ValidationFa
 from sparkle.core.ratelimit import Limiter
 from sparkle.posts import categories, content, mentions, repository, tags
 from sparkle.posts.errors import PostForbidden, PostNotFound
+from sparkle.posts.events import PostCreated, PostDeleted, PostPublished, PostUpdated
 from sparkle.posts.mentions import record_mentions  # noqa: F401  (public: comments use it)
 from sparkle.posts.models import Post, PostRevision, PostStatus, PostView
 from sparkle.posts.schemas import (
@@ -272,14 +273,14 @@ def _check_cover(url: str | None, media_origin: str) -> str | None:
     return url or None
 
 
-def _event(post: Post, actor: User, **more: Any) -> dict[str, Any]:
+def _event(post: Post, actor: User) -> dict[str, Any]:
+    """The fields every post event carries."""
     return {
-        "postId": str(post.id),
-        "authorId": str(post.author_id),
-        "actorId": str(actor.id),
+        "post_id": post.id,
+        "author_id": post.author_id,
+        "actor_id": actor.id,
         "slug": post.slug,
         "status": post.status,
-        **more,
     }
 
 
@@ -317,9 +318,9 @@ async def create(
     await mentions.record_mentions(
         session, author.id, doc.mention_text, post_id=post.id, notify=published
     )
-    events.publish(session, "post:created", _event(post, author))
+    events.publish(session, PostCreated(**_event(post, author)))
     if published:
-        events.publish(session, "post:published", _event(post, author, firstPublish=True))
+        events.publish(session, PostPublished(**_event(post, author), first_publish=True))
     return await read(session, author, post.id)
 
 
@@ -353,7 +354,7 @@ async def update_post(
         )
     changed = [_camel(k) for k in changes if k != "status"]
     if changed:
-        events.publish(session, "post:updated", _event(post, actor, changes=changed))
+        events.publish(session, PostUpdated(**_event(post, actor), changes=changed))
     if data.status is not None:
         await _transition(session, actor, post, data.status)
     return await read(session, actor, post.id)
@@ -442,9 +443,11 @@ async def _transition(session: AsyncSession, actor: User, post: Post, status: st
         mentioned = await mentions.mentioned_users(session, post.id)
         mentions.announce(session, post.author_id, mentioned, post_id=post.id)
     if status == PostStatus.PUBLISHED:
-        events.publish(session, "post:published", _event(post, actor, firstPublish=first_publish))
+        events.publish(
+            session, PostPublished(**_event(post, actor), first_publish=first_publish)
+        )
     else:
-        events.publish(session, "post:updated", _event(post, actor, changes=["status"]))
+        events.publish(session, PostUpdated(**_event(post, actor), changes=["status"]))
 
 
 async def set_status(
@@ -463,7 +466,7 @@ async def delete(session: AsyncSession, actor: User, post_id: uuid.UUID) -> None
     post.deleted_at = utcnow()
     await session.flush()
     await tags.recount(session, post.id, was_counted=was_counted, counted=False)
-    events.publish(session, "post:deleted", _event(post, actor))
+    events.publish(session, PostDeleted(**_event(post, actor)))
 
 
 async def revisions(

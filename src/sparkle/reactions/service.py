@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from sparkle.core import events
 from sparkle.core.schemas import CursorPage
 from sparkle.posts import service as posts_service
 from sparkle.reactions import repository
+from sparkle.reactions.events import ReactionAdded, ReactionRemoved
 from sparkle.reactions.models import ReactionType
 from sparkle.reactions.repository import TargetKind
 from sparkle.reactions.schemas import ReactionSummary, ReactionUserRead, ReactorRead
@@ -59,13 +61,13 @@ async def _count(session: AsyncSession, target: Target, delta: int) -> None:
         await comments_service.adjust_reaction_count(session, target.id, delta)
 
 
-def _event(target: Target, user: User, reaction_type: ReactionType) -> dict[str, str | None]:
+def _event(target: Target, user: User, reaction_type: ReactionType) -> dict[str, Any]:
     return {
-        "targetType": target.kind,
-        "targetId": str(target.id),
-        "postId": str(target.post_id),
-        "commentId": str(target.id) if target.kind == "comment" else None,
-        "userId": str(user.id),
+        "target_type": target.kind,
+        "target_id": target.id,
+        "post_id": target.post_id,
+        "comment_id": target.id if target.kind == "comment" else None,
+        "user_id": user.id,
         "type": reaction_type.value,
     }
 
@@ -82,7 +84,7 @@ async def react(
     added = await repository.insert(session, kind, target.id, user.id, reaction_type.value)
     if added:
         await _count(session, target, +1)
-        events.publish(session, "reaction:added", _event(target, user, reaction_type))
+        events.publish(session, ReactionAdded(**_event(target, user, reaction_type)))
     return await summary(session, kind, target.id, user), added
 
 
@@ -99,7 +101,7 @@ async def unreact(
     removed = await repository.remove(session, kind, target.id, user.id, reaction_type.value)
     if removed:
         await _count(session, target, -1)
-        events.publish(session, "reaction:removed", _event(target, user, reaction_type))
+        events.publish(session, ReactionRemoved(**_event(target, user, reaction_type)))
     return await summary(session, kind, target.id, user), removed
 
 

@@ -8,6 +8,8 @@
   `{kind}:{id}` rooms and who hears about a user's presence.
 - `register_event(name, model, handler, failure_code)`, `register_disconnect(fn)`: inbound
   events a domain handles (`handler(hub, conn, payload)` → ack) and socket clean-up.
+- `@route(EventType)`: a domain's socket route, `handler(ctx, event)` run after the event's
+  transaction committed, on the hub's ordered work queue (`ctx.sessions`, `ctx.emit`).
 - `install(app)`: serve Socket.IO at `/socket.io` in the FastAPI application.
 """
 
@@ -17,10 +19,12 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
+from sparkle.auth.events import SessionRevoked
+from sparkle.core import events
 from sparkle.realtime.channels import (
     register_channel,
     register_disconnect,
@@ -45,6 +49,7 @@ __all__ = [
     "register_event",
     "register_outbound",
     "register_presence_audience",
+    "route",
 ]
 
 log = structlog.get_logger(__name__)
@@ -56,6 +61,29 @@ _writer_url: str | None = None
 
 def current_hub() -> Hub | None:
     return _hub
+
+
+E = TypeVar("E", bound=events.DomainEvent)
+SocketRoute = Callable[[Any, E], Awaitable[None]]
+
+
+def route(
+    event: type[E], *, inline: bool = False
+) -> Callable[[SocketRoute[E]], SocketRoute[E]]:
+    """Declare `handler(ctx, event)` as a socket route of `event`: after the publishing
+    transaction commits it runs on this process's ordered work queue, so the request that
+    committed does not wait for fan-out (or inline through the write-only Redis manager in a
+    worker), and emits to the rooms it names. `inline=True` runs it before the commit returns:
+    for socket handlers whose ack must follow the emit (the sender is not yet in the room)."""
+
+    def register(handler: SocketRoute[E]) -> SocketRoute[E]:
+        async def deliver(ev: E) -> None:
+            await dispatch(handler, ev, inline=inline)
+
+        events.after_commit(event, deliver, kind="socket", owner=handler.__module__)
+        return handler
+
+    return register
 
 
 async def emit(event: str, payload: Any, rooms: str | list[str]) -> None:
@@ -105,7 +133,7 @@ def _get_writer() -> Any:
 
 
 class _WorkerContext:
-    """What bridge routes need (a session factory and `emit`) in a process without a hub."""
+    """What socket routes need (a session factory and `emit`) in a process without a hub."""
 
     @property
     def sessions(self) -> Any:
@@ -117,16 +145,22 @@ class _WorkerContext:
         await emit(event, data, rooms)
 
 
-async def dispatch(route: Callable[..., Awaitable[None]], payload: dict[str, Any]) -> None:
-    """Run a bridge route: queued on the hub, or inline through the write-only manager."""
+async def dispatch(
+    handler: Callable[..., Awaitable[None]], event: Any, *, inline: bool = False
+) -> None:
+    """Run a socket route: queued on the hub (awaited when `inline`), or inline through the
+    write-only manager."""
     if _hub is not None:
-        _hub.submit(route, payload)
+        if inline:
+            await handler(_hub, event)
+        else:
+            _hub.submit(handler, event)
         return
     if _get_writer() is not None:
         try:
-            await route(_WorkerContext(), payload)
+            await handler(_WorkerContext(), event)
         except Exception:
-            log.exception("realtime_bridge_failed", route=route.__name__)
+            log.exception("realtime_route_failed", route=handler.__name__)
 
 
 async def revoke(user_id: str | None, session_id: str | None) -> None:
@@ -154,11 +188,9 @@ async def revoke(user_id: str | None, session_id: str | None) -> None:
 
 def install(app: FastAPI) -> Hub:
     """Serve Socket.IO at `/socket.io` and run the hub for the application's lifetime."""
-    from sparkle.realtime import bridge
     from sparkle.realtime.direct import WebSocketDispatch
     from sparkle.realtime.hub import Hub
 
-    bridge.subscribe()
     hub = Hub(app.state.settings)
     app.state.realtime = hub
     app.mount("/socket.io", hub.asgi, name="socket.io")
@@ -181,3 +213,10 @@ def install(app: FastAPI) -> Hub:
 
     app.router.lifespan_context = lifespan
     return hub
+
+
+async def _session_revoked(event: SessionRevoked) -> None:
+    await revoke(str(event.user_id), str(event.session_id) if event.session_id else None)
+
+
+events.after_commit(SessionRevoked, _session_revoked, kind="socket", owner=__name__)

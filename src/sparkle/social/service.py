@@ -18,6 +18,7 @@ from sparkle.core.errors import ValidationFailed
 from sparkle.core.ratelimit import Limiter
 from sparkle.social import repository
 from sparkle.social.errors import FollowBlocked, FollowsHidden, SelfFollow
+from sparkle.social.events import UserFollowed, UserUnfollowed
 from sparkle.social.schemas import FollowPage, FollowState, FollowUser
 
 # Follow sprees are how spam accounts get noticed; a person rarely follows 60 people an hour.
@@ -52,9 +53,7 @@ async def follow(
         raise FollowBlocked()
     await limiter.hit(FOLLOW_PER_USER, "follow", str(actor.id))
     if await repository.insert(session, actor.id, user_id):
-        events.publish(
-            session, "user:followed", {"followerId": str(actor.id), "followingId": str(user_id)}
-        )
+        events.publish(session, UserFollowed(follower_id=actor.id, following_id=user_id))
     return await _state(session, True, user_id)
 
 
@@ -64,9 +63,7 @@ async def unfollow(session: AsyncSession, actor: User, user_id: uuid.UUID) -> Fo
         raise SelfFollow()
     await _access_target(session, user_id)
     if await repository.remove(session, actor.id, user_id):
-        events.publish(
-            session, "user:unfollowed", {"followerId": str(actor.id), "followingId": str(user_id)}
-        )
+        events.publish(session, UserUnfollowed(follower_id=actor.id, following_id=user_id))
     return await _state(session, False, user_id)
 
 

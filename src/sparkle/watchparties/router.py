@@ -20,7 +20,7 @@ from sparkle.core.errors import (
 )
 from sparkle.core.errors import problem_responses as errors
 from sparkle.core.schemas import Schema
-from sparkle.watchparties import service, sockets  # noqa: F401  (sockets: registers the socket events)
+from sparkle.watchparties import service
 from sparkle.watchparties.models import WatchParty
 from sparkle.watchparties.schemas import (
     InviteIn,

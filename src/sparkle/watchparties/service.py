@@ -33,6 +33,7 @@ from sparkle.watchparties.errors import (
     PartyFull,
     PartyNotFound,
 )
+from sparkle.watchparties.events import WatchPartyUpdated
 from sparkle.watchparties.models import (
     MomentKind,
     PartyRole,
@@ -832,6 +833,4 @@ async def remind(session: AsyncSession, party_id: uuid.UUID, scheduled_for: date
 
 
 def _publish(session: AsyncSession, party: WatchParty, update_payload: dict[str, Any]) -> None:
-    events.publish(
-        session, "watchparty:update", {"partyId": str(party.id), "update": update_payload}
-    )
+    events.publish(session, WatchPartyUpdated(party_id=party.id, update=update_payload))

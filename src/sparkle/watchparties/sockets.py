@@ -17,12 +17,12 @@ from pydantic import Field
 
 from sparkle import realtime
 from sparkle.accounts.models import User
-from sparkle.core import events
 from sparkle.core.db import session_scope
 from sparkle.core.errors import SparkleError
 from sparkle.realtime.hub import Refused, live_user, refusal
 from sparkle.realtime.schemas import ErrorCode, Id, Inbound
 from sparkle.watchparties import service
+from sparkle.watchparties.events import WatchPartyUpdated
 from sparkle.watchparties.schemas import MomentCreate, PartyChange, StateUpdate
 
 log = structlog.get_logger(__name__)
@@ -114,14 +114,15 @@ async def _disconnected(hub: Any, conn: Any) -> None:
             pass
 
 
-async def _update(_name: str, payload: dict[str, Any]) -> None:
-    room = f"party:{payload['partyId']}"
-    update = payload["update"]
-    await realtime.emit("watchPartyUpdate", PartyChange.model_validate(update).wire(), room)
+@realtime.route(WatchPartyUpdated, inline=True)
+async def _update(ctx: Any, event: WatchPartyUpdated) -> None:
+    room = f"party:{event.party_id}"
+    update = event.update
+    await ctx.emit("watchPartyUpdate", PartyChange.model_validate(update).wire(), room)
     if update.get("type") in ("userJoined", "userLeft"):
-        await realtime.emit(
+        await ctx.emit(
             "liveViewerCount",
-            {"entityId": payload["partyId"], "count": update["participantCount"]},
+            {"entityId": str(event.party_id), "count": update["participantCount"]},
             room,
         )
 
@@ -130,7 +131,6 @@ async def _may_join(session: Any, user: User, party_id: uuid.UUID) -> bool:
     return await service.may_join_room(session, user, party_id)
 
 
-events.bus.subscribe("watchparty:update", _update)
 realtime.register_channel("party", _may_join)
 realtime.register_outbound("watchPartyUpdate", PartyChange, "`party:{id}`", __name__)
 realtime.register_disconnect(_disconnected)

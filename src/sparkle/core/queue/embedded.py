@@ -20,7 +20,7 @@ class JobSystem:
 
 
 def import_handlers(modules: list[str]) -> None:
-    import sparkle.jobs  # noqa: F401  (registers every domain's handlers)
+    import sparkle.domains  # noqa: F401  (registers every domain's handlers)
 
     for module in modules:
         importlib.import_module(module)
