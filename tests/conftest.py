@@ -57,7 +57,9 @@ def make_runtime(
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-async def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
+async def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEngine]:
     async for eng in migrated_engine(request.param, tmp_path_factory.mktemp("db")):
         yield eng
 
@@ -80,7 +82,10 @@ async def rt(engine: AsyncEngine, settings: Settings) -> AsyncIterator[runtime.R
     async with engine.connect() as conn:
         trans = await conn.begin()
         sessions = async_sessionmaker(
-            bind=conn, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+            bind=conn,
+            expire_on_commit=False,
+            autoflush=False,
+            join_transaction_mode="create_savepoint",
         )
         rt = make_runtime(settings, engine, sessions)
         runtime.install(rt)

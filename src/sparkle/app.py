@@ -28,25 +28,67 @@ from sparkle.web.errors import install as install_page_errors
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 TAGS = [
-    {"name": "auth", "description": "Registration, sign-in, tokens, sessions, email verification, passwords, 2FA."},
+    {
+        "name": "auth",
+        "description": "Registration, sign-in, tokens, sessions, email verification, passwords, 2FA.",
+    },
     {"name": "users", "description": "Public profiles and profile editing."},
     {"name": "admin", "description": "Administration (ADMIN role)."},
-    {"name": "posts", "description": "Rich posts: writing, publishing, revisions, views and shares."},
+    {
+        "name": "posts",
+        "description": "Rich posts: writing, publishing, revisions, views and shares.",
+    },
     {"name": "categories", "description": "The category tree (managed by admins)."},
     {"name": "tags", "description": "Tags: popular, by name or recent."},
-    {"name": "social", "description": "Follows: follow and unfollow users, followers and following lists."},
-    {"name": "comments", "description": "Threaded comments on posts: trees, replies, edits, soft deletion."},
-    {"name": "reactions", "description": "Reactions (LIKE, LOVE, LAUGH, WOW, SAD, ANGRY) on posts and comments."},
+    {
+        "name": "social",
+        "description": "Follows: follow and unfollow users, followers and following lists.",
+    },
+    {
+        "name": "comments",
+        "description": "Threaded comments on posts: trees, replies, edits, soft deletion.",
+    },
+    {
+        "name": "reactions",
+        "description": "Reactions (LIKE, LOVE, LAUGH, WOW, SAD, ANGRY) on posts and comments.",
+    },
     {"name": "feed", "description": "Home feeds: latest, popular, trending and following."},
-    {"name": "leaderboards", "description": "Standings per period (daily, weekly, monthly, all time), my rank, archived periods."},
-    {"name": "search", "description": "Full-text search of posts; users and tags by name, typo-tolerant."},
-    {"name": "notifications", "description": "Notifications: list, unread count, read state, preferences per type × channel."},
-    {"name": "realtime", "description": "Presence over HTTP; the Socket.IO protocol is in docs/realtime.md."},
-    {"name": "media", "description": "Uploads: images with variants and blurhash, videos with posters, documents; presigned direct uploads."},
-    {"name": "messages", "description": "Direct and group conversations, messages, read receipts, blocks and DM privacy."},
-    {"name": "watch-parties", "description": "Watch parties: a YouTube video watched together with synced playback, chat and moments."},
-    {"name": "jobs", "description": "Background job queues: counts, failed jobs, retries, pause (ADMIN only)."},
-    {"name": "email", "description": "The log of sent mail for support (ADMIN only); unsubscribe and tracking are pages."},
+    {
+        "name": "leaderboards",
+        "description": "Standings per period (daily, weekly, monthly, all time), my rank, archived periods.",
+    },
+    {
+        "name": "search",
+        "description": "Full-text search of posts; users and tags by name, typo-tolerant.",
+    },
+    {
+        "name": "notifications",
+        "description": "Notifications: list, unread count, read state, preferences per type × channel.",
+    },
+    {
+        "name": "realtime",
+        "description": "Presence over HTTP; the Socket.IO protocol is in docs/realtime.md.",
+    },
+    {
+        "name": "media",
+        "description": "Uploads: images with variants and blurhash, videos with posters, documents; presigned direct uploads.",
+    },
+    {
+        "name": "messages",
+        "description": "Direct and group conversations, messages, read receipts, blocks and DM privacy.",
+    },
+    {
+        "name": "watch-parties",
+        "description": "Watch parties: a YouTube video watched together with synced playback, chat and moments.",
+    },
+    {
+        "name": "jobs",
+        "description": "Background job queues: counts, failed jobs, retries, pause (ADMIN only).",
+    },
+    {
+        "name": "email",
+        "description": "The log of sent mail for support (ADMIN only); unsubscribe and tracking are pages.",
+    },
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -96,9 +138,13 @@ def create_app(settings: Settings | None = None, rt: runtime.Runtime | None = No
     install_handlers(app)
     install_page_errors(app)
     app.add_middleware(
-        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, path_limits=media_policy.body_limits(settings)
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        path_limits=media_policy.body_limits(settings),
     )
-    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, hsts=settings.is_production)
+    app.add_middleware(
+        ObservabilityMiddleware, metrics=app.state.metrics, hsts=settings.is_production
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -139,13 +185,21 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             if responses.pop("422", None) is not None and "400" not in responses:
                 responses["400"] = {
                     "description": "Invalid input",
-                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
                 }
             # FastAPI puts a response model's schema under application/json; errors are sent
             # as application/problem+json only.
             for code, response in responses.items():
                 content = response.get("content", {})
-                if code[0] in "45" and "application/problem+json" in content and "application/json" in content:
+                if (
+                    code[0] in "45"
+                    and "application/problem+json" in content
+                    and "application/json" in content
+                ):
                     content["application/problem+json"] = content.pop("application/json")
     comps = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):

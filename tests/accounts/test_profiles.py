@@ -15,7 +15,13 @@ from tests.conftest import Account
 
 # Plus the signed-in viewer's own follow relation to the user, which the follow button needs.
 PRIVATE_VIEW_KEYS = {
-    "id", "username", "displayName", "avatarUrl", "isPublic", "isFollowing", "followsYou"
+    "id",
+    "username",
+    "displayName",
+    "avatarUrl",
+    "isPublic",
+    "isFollowing",
+    "followsYou",
 }
 
 

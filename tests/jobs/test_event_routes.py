@@ -128,7 +128,12 @@ async def unsent(rt: runtime.Runtime, account: Account) -> list[str]:
 
 class TestNothingLost:
     async def test_a_crash_between_commit_and_hand_over(
-        self, rt: runtime.Runtime, persisted: Broker, worker: JobWorker, owner: Account, other: Account
+        self,
+        rt: runtime.Runtime,
+        persisted: Broker,
+        worker: JobWorker,
+        owner: Account,
+        other: Account,
     ) -> None:
         async with rt.sessions() as session:
             await social_service.follow(session, rt.limiter, other.user, owner.id)
@@ -169,7 +174,12 @@ class TestNothingLost:
 
 class TestEveryRouteThroughTheWorker:
     async def test_follow_then_unfollow(
-        self, rt: runtime.Runtime, persisted: Broker, worker: JobWorker, owner: Account, other: Account
+        self,
+        rt: runtime.Runtime,
+        persisted: Broker,
+        worker: JobWorker,
+        owner: Account,
+        other: Account,
     ) -> None:
         async with session_scope(rt.sessions) as session:
             await social_service.follow(session, rt.limiter, other.user, owner.id)
@@ -181,7 +191,12 @@ class TestEveryRouteThroughTheWorker:
         assert await kinds(rt, owner) == []  # a follow taken back at once is withdrawn
 
     async def test_reaction_added_then_removed(
-        self, rt: runtime.Runtime, persisted: Broker, worker: JobWorker, owner: Account, other: Account
+        self,
+        rt: runtime.Runtime,
+        persisted: Broker,
+        worker: JobWorker,
+        owner: Account,
+        other: Account,
     ) -> None:
         post = await create_post(rt, owner.user)
         async with session_scope(rt.sessions) as session:
@@ -189,9 +204,7 @@ class TestEveryRouteThroughTheWorker:
         await ran(persisted, 1)
         assert await kinds(rt, owner) == ["POST_LIKED"]
         async with session_scope(rt.sessions) as session:
-            await reactions_service.unreact(
-                session, other.user, "post", post.id, ReactionType.LIKE
-            )
+            await reactions_service.unreact(session, other.user, "post", post.id, ReactionType.LIKE)
         await ran(persisted, 2)
         assert await kinds(rt, owner) == []
 

@@ -168,7 +168,9 @@ async def test_documented_in_openapi(client: httpx.AsyncClient) -> None:
 
 
 async def test_a_page_costs_the_same_few_queries_at_any_size(
-    rt: Runtime, client: httpx.AsyncClient, make_account  # type: ignore[no-untyped-def]
+    rt: Runtime,
+    client: httpx.AsyncClient,
+    make_account,  # type: ignore[no-untyped-def]
 ) -> None:
     from tests.feed.helpers import count_queries
 

@@ -28,10 +28,7 @@ async def test_every_transport_gets_every_broadcast_in_order(live: Live, connect
     assert upgraded.sio.transport() == "websocket"
 
     acks = await asyncio.gather(
-        *(
-            publisher.call("room:message", {"roomId": room, "message": f"m{i}"})
-            for i in range(30)
-        )
+        *(publisher.call("room:message", {"roomId": room, "message": f"m{i}"}) for i in range(30))
     )
     assert acks == [{"ok": True}] * 30
     expected = [f"m{i}" for i in range(30)]

@@ -13,7 +13,11 @@ from tests.fixtures.database import ROOT
 def test_realtime_doc_matches_the_models() -> None:
     # A fresh interpreter: what other tests registered in this one must not count.
     rendered = subprocess.run(
-        [sys.executable, "-m", "sparkle.realtime.docs"], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "sparkle.realtime.docs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     written = (ROOT / "docs" / "realtime.md").read_text()
     assert written == rendered, "run: python -m sparkle.realtime.docs > docs/realtime.md"

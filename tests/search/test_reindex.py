@@ -26,7 +26,12 @@ async def test_reindex_restores_a_lost_index(client: httpx.AsyncClient, rt: Runt
     sqlite = rt.engine.dialect.name == "sqlite"
     if sqlite:  # what a rowid renumbering does to an external-content index
         async with session_scope(rt.sessions) as db:
-            for fts in ("search_posts", "search_post_titles", "search_usernames", "search_tag_names"):
+            for fts in (
+                "search_posts",
+                "search_post_titles",
+                "search_usernames",
+                "search_tag_names",
+            ):
                 await db.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('delete-all')"))
         assert (await search(client, "holographic"))["items"] == []
 

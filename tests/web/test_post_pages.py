@@ -264,7 +264,9 @@ class TestReactions:
 
 
 class TestCommentReactions:
-    async def test_toggle_on_a_comment(self, client: AsyncClient, rt: Runtime, owner, other) -> None:  # type: ignore[no-untyped-def]
+    async def test_toggle_on_a_comment(
+        self, client: AsyncClient, rt: Runtime, owner, other
+    ) -> None:  # type: ignore[no-untyped-def]
         post = await create_post(rt, owner.user)
         comment = await create_comment(rt, owner.user, post.id)
         await signed_in(client, other)
@@ -287,13 +289,17 @@ class TestCommentReactions:
         comment = await create_comment(rt, owner.user, post.id)
         await signed_in(client, other)
         token = await csrf_token(client, f"/p/{post.slug}")
-        await post_form(client, f"/comments/{comment.id}/reactions/LIKE", {}, token=token, htmx=True)
+        await post_form(
+            client, f"/comments/{comment.id}/reactions/LIKE", {}, token=token, htmx=True
+        )
         client.cookies.clear()
         page = (await client.get(f"/p/{post.slug}", headers=HTML)).text
         assert 'data-testid="comment-react"' not in page
         assert f'action="/comments/{comment.id}/reactions/LIKE"' not in page
         token = await csrf_token(client, f"/p/{post.slug}")
-        response = await post_form(client, f"/comments/{comment.id}/reactions/LIKE", {}, token=token)
+        response = await post_form(
+            client, f"/comments/{comment.id}/reactions/LIKE", {}, token=token
+        )
         assert response.status_code == 303 and "/signin" in response.headers["location"]
 
     async def test_unknown_comment_and_type(self, client: AsyncClient, rt: Runtime, owner) -> None:  # type: ignore[no-untyped-def]
@@ -308,14 +314,18 @@ class TestCommentReactions:
 
 
 class TestDeletePost:
-    async def test_anonymous_is_sent_to_sign_in(self, client: AsyncClient, rt: Runtime, owner) -> None:  # type: ignore[no-untyped-def]
+    async def test_anonymous_is_sent_to_sign_in(
+        self, client: AsyncClient, rt: Runtime, owner
+    ) -> None:  # type: ignore[no-untyped-def]
         post = await create_post(rt, owner.user)
         token = await csrf_token(client, f"/p/{post.slug}")
         response = await post_form(client, f"/p/{post.slug}/delete", {}, token=token)
         assert response.status_code == 303 and "/signin" in response.headers["location"]
         assert (await get_post(rt, post.id)).deleted_at is None
 
-    async def test_other_user_is_refused(self, client: AsyncClient, rt: Runtime, owner, other) -> None:  # type: ignore[no-untyped-def]
+    async def test_other_user_is_refused(
+        self, client: AsyncClient, rt: Runtime, owner, other
+    ) -> None:  # type: ignore[no-untyped-def]
         post = await create_post(rt, owner.user)
         await signed_in(client, other)
         page = (await client.get(f"/p/{post.slug}", headers=HTML)).text

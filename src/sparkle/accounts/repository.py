@@ -16,7 +16,9 @@ def users_with_profile() -> Select[tuple[User]]:
     return select(User).options(joinedload(User.profile))
 
 
-async def get(session: AsyncSession, user_id: uuid.UUID, *, include_deleted: bool = False) -> User | None:
+async def get(
+    session: AsyncSession, user_id: uuid.UUID, *, include_deleted: bool = False
+) -> User | None:
     stmt = users_with_profile().where(User.id == user_id)
     if not include_deleted:
         stmt = stmt.where(User.deleted_at.is_(None))
@@ -24,7 +26,9 @@ async def get(session: AsyncSession, user_id: uuid.UUID, *, include_deleted: boo
 
 
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
-    stmt = users_with_profile().where(func.lower(User.email) == email.lower(), User.deleted_at.is_(None))
+    stmt = users_with_profile().where(
+        func.lower(User.email) == email.lower(), User.deleted_at.is_(None)
+    )
     return (await session.scalars(stmt)).one_or_none()
 
 

@@ -11,7 +11,13 @@ from sparkle.accounts.schemas import DeleteAccount, ProfileUpdate, PublicProfile
 from sparkle.auth import service as auth_service
 from sparkle.auth.deps import CurrentPrincipal, CurrentUser, OptionalUser
 from sparkle.core.deps import Client, DbSession, RuntimeDep
-from sparkle.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, problem_responses
+from sparkle.core.errors import (
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+    problem_responses,
+)
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -22,7 +28,9 @@ router = APIRouter(prefix="/api/users", tags=["users"])
     summary="Edit my profile",
     responses=problem_responses(ValidationFailed, Unauthorized),
 )
-async def update_my_profile(data: ProfileUpdate, user: CurrentUser, db: DbSession, client: Client) -> UserRead:
+async def update_my_profile(
+    data: ProfileUpdate, user: CurrentUser, db: DbSession, client: Client
+) -> UserRead:
     return service.to_read(await service.update_profile(db, user, user, data, ip=client.ip))
 
 
@@ -32,7 +40,9 @@ async def update_my_profile(data: ProfileUpdate, user: CurrentUser, db: DbSessio
     summary="Delete my account",
     responses=problem_responses(ValidationFailed, Unauthorized),
 )
-async def delete_me(data: DeleteAccount, principal: CurrentPrincipal, db: DbSession, rt: RuntimeDep) -> Response:
+async def delete_me(
+    data: DeleteAccount, principal: CurrentPrincipal, db: DbSession, rt: RuntimeDep
+) -> Response:
     """Soft delete after a password check; every session ends; the username is freed after
     the grace period."""
     await auth_service.delete_account(db, rt, principal, data.password)

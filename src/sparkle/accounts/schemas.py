@@ -228,6 +228,4 @@ class AdminUserUpdate(InputSchema):
     # A ban without a time zone would be ambiguous (and cannot be stored as UTC).
     banned_until: AwareDatetime | None = None
 
-    model_config = {
-        "json_schema_extra": {"example": {"role": "MODERATOR", "bannedUntil": None}}
-    }
+    model_config = {"json_schema_extra": {"example": {"role": "MODERATOR", "bannedUntil": None}}}

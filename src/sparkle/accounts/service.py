@@ -37,7 +37,9 @@ async def create(
         fields["username"] = "This username is taken"
     if fields:
         raise Conflict(
-            "User with this " + " and ".join(fields) + " already exists", fields=fields, code="user_exists"
+            "User with this " + " and ".join(fields) + " already exists",
+            fields=fields,
+            code="user_exists",
         )
     user = User(
         email=email,
@@ -161,7 +163,15 @@ async def update_profile(
 ) -> User:
     """Apply a validated partial update to `user`'s profile."""
     changes = data.changes()
-    nullable = {"bio", "avatar_url", "banner_url", "location", "website", "pronouns", "social_links"}
+    nullable = {
+        "bio",
+        "avatar_url",
+        "banner_url",
+        "location",
+        "website",
+        "pronouns",
+        "social_links",
+    }
     for key, value in changes.items():
         if value is None and key not in nullable:
             continue  # a null for a required field leaves it unchanged
@@ -176,7 +186,9 @@ async def update_profile(
     return user
 
 
-async def purge_deleted(session: AsyncSession, *, grace_days: int, now: datetime | None = None) -> int:
+async def purge_deleted(
+    session: AsyncSession, *, grace_days: int, now: datetime | None = None
+) -> int:
     """Free the usernames and emails of accounts deleted more than `grace_days` ago."""
     cutoff = (now or utcnow()) - timedelta(days=grace_days)
     users = await repository.deleted_before(session, cutoff)

@@ -11,7 +11,13 @@ from sparkle.accounts.schemas import AdminUserRead, AdminUserUpdate
 from sparkle.admin import service
 from sparkle.auth.deps import AdminUser
 from sparkle.core.deps import Client, DbSession
-from sparkle.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, problem_responses
+from sparkle.core.errors import (
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+    problem_responses,
+)
 from sparkle.core.schemas import CursorPage
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -41,12 +47,16 @@ def to_admin_read(user) -> AdminUserRead:  # type: ignore[no-untyped-def]
 async def list_users(
     admin: AdminUser,
     db: DbSession,
-    q: Annotated[str | None, Query(max_length=100, description="Part of an email or username")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Part of an email or username")
+    ] = None,
     role: Literal["USER", "MODERATOR", "ADMIN"] | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CursorPage[AdminUserRead]:
-    users, next_cursor = await service.list_users(db, query=q, role=role, cursor=cursor, limit=limit)
+    users, next_cursor = await service.list_users(
+        db, query=q, role=role, cursor=cursor, limit=limit
+    )
     return CursorPage(items=[to_admin_read(u) for u in users], next_cursor=next_cursor)
 
 

@@ -64,7 +64,9 @@ async def get_principal_optional(
     return principal
 
 
-async def _from_cookies(request: Request, db: DbSession, rt: RuntimeDep, token: str | None) -> Principal | None:
+async def _from_cookies(
+    request: Request, db: DbSession, rt: RuntimeDep, token: str | None
+) -> Principal | None:
     if token:
         try:
             return await service.authenticate(db, rt, token)
@@ -74,7 +76,9 @@ async def _from_cookies(request: Request, db: DbSession, rt: RuntimeDep, token: 
     return await service.authenticate_refresh_cookie(db, rt, refresh) if refresh else None
 
 
-async def get_principal(principal: Annotated[Principal | None, Depends(get_principal_optional)]) -> Principal:
+async def get_principal(
+    principal: Annotated[Principal | None, Depends(get_principal_optional)],
+) -> Principal:
     if principal is None:
         raise Unauthorized("Authentication required")
     return principal

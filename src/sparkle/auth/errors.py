@@ -34,7 +34,10 @@ class AdminRequired(Forbidden):
 
 
 class TwoFactorSetupRequired(Forbidden):
-    code, title = "two_factor_setup_required", "Administrators must enable two-factor authentication"
+    code, title = (
+        "two_factor_setup_required",
+        "Administrators must enable two-factor authentication",
+    )
 
 
 class CsrfFailed(Forbidden):

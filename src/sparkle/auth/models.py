@@ -20,7 +20,9 @@ class Session(UUIDPrimaryKey, Base):
     __tablename__ = "sessions"
     __table_args__ = (Index("ix_sessions_family_active", "family_id", "revoked_at"),)
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     family_id: Mapped[uuid.UUID] = mapped_column(index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     rotated_from: Mapped[uuid.UUID | None] = mapped_column(
@@ -46,7 +48,9 @@ class AccountToken(UUIDPrimaryKey, Base):
 
     __tablename__ = "account_tokens"
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     purpose: Mapped[str] = mapped_column(String(32))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -57,16 +61,22 @@ class AccountToken(UUIDPrimaryKey, Base):
 class RecoveryCode(UUIDPrimaryKey, Base):
     __tablename__ = "recovery_codes"
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
 
 
 class OAuthAccount(UUIDPrimaryKey, Base):
     __tablename__ = "oauth_accounts"
-    __table_args__ = (Index("uq_oauth_provider_account", "provider", "provider_account_id", unique=True),)
+    __table_args__ = (
+        Index("uq_oauth_provider_account", "provider", "provider_account_id", unique=True),
+    )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     provider: Mapped[str] = mapped_column(String(50))
     provider_account_id: Mapped[str] = mapped_column(String(255))
     access_token: Mapped[str | None] = mapped_column(Text)

@@ -73,7 +73,9 @@ async def claim_for_rotation(session: AsyncSession, row_id: uuid.UUID, now: date
     return result.rowcount == 1
 
 
-async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime, reason: str) -> None:
+async def revoke_family(
+    session: AsyncSession, family_id: uuid.UUID, now: datetime, reason: str
+) -> None:
     await session.execute(
         update(Session)
         .where(Session.family_id == family_id, Session.revoked_at.is_(None))
@@ -82,7 +84,12 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: dateti
 
 
 async def revoke_user(
-    session: AsyncSession, user_id: uuid.UUID, now: datetime, reason: str, *, keep: uuid.UUID | None = None
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    now: datetime,
+    reason: str,
+    *,
+    keep: uuid.UUID | None = None,
 ) -> None:
     stmt = update(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))
     if keep is not None:
@@ -90,7 +97,9 @@ async def revoke_user(
     await session.execute(stmt.values(revoked_at=now, revoked_reason=reason))
 
 
-async def active_for_user(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> list[Session]:
+async def active_for_user(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime
+) -> list[Session]:
     stmt = (
         select(Session)
         .where(Session.user_id == user_id, Session.revoked_at.is_(None), Session.expires_at > now)
@@ -99,7 +108,9 @@ async def active_for_user(session: AsyncSession, user_id: uuid.UUID, now: dateti
     return list((await session.scalars(stmt)).all())
 
 
-async def account_token(session: AsyncSession, token_hash: str, purpose: str) -> AccountToken | None:
+async def account_token(
+    session: AsyncSession, token_hash: str, purpose: str
+) -> AccountToken | None:
     stmt = select(AccountToken).where(
         AccountToken.token_hash == token_hash, AccountToken.purpose == purpose
     )
@@ -121,7 +132,11 @@ async def expire_account_tokens(
 ) -> None:
     await session.execute(
         update(AccountToken)
-        .where(AccountToken.user_id == user_id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
+        .where(
+            AccountToken.user_id == user_id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+        )
         .values(used_at=now)
     )
 

@@ -48,7 +48,9 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
     summary="Create an account",
     responses=problem_responses(ValidationFailed, Conflict, TooManyRequests),
 )
-async def register(data: RegisterRequest, db: DbSession, rt: RuntimeDep, client: Client) -> AuthResponse:
+async def register(
+    data: RegisterRequest, db: DbSession, rt: RuntimeDep, client: Client
+) -> AuthResponse:
     """Creates the user and profile, mails a verification link and opens a first session."""
     user, tokens = await service.register(db, rt, data, client)
     return AuthResponse(user=accounts_service.to_read(user), tokens=tokens)
@@ -58,7 +60,9 @@ async def register(data: RegisterRequest, db: DbSession, rt: RuntimeDep, client:
     "/login",
     response_model=AuthResponse,
     summary="Sign in with email and password",
-    responses=problem_responses(ValidationFailed, Unauthorized, errors.EmailNotVerified, TooManyRequests),
+    responses=problem_responses(
+        ValidationFailed, Unauthorized, errors.EmailNotVerified, TooManyRequests
+    ),
 )
 async def login(data: LoginRequest, db: DbSession, rt: RuntimeDep, client: Client) -> AuthResponse:
     """Unknown email and wrong password give the same 401. With 2FA on, the 401 has code
@@ -86,31 +90,51 @@ async def login_two_factor(
     summary="Rotate a refresh token",
     responses=problem_responses(ValidationFailed, Unauthorized),
 )
-async def refresh(data: RefreshRequest, db: DbSession, rt: RuntimeDep, client: Client) -> AuthResponse:
+async def refresh(
+    data: RefreshRequest, db: DbSession, rt: RuntimeDep, client: Client
+) -> AuthResponse:
     """Every refresh token is single use; presenting a used one revokes that whole session."""
     user, tokens = await service.refresh(db, rt, data.refresh_token, client)
     return AuthResponse(user=accounts_service.to_read(user), tokens=tokens)
 
 
-@router.post("/logout", status_code=204, summary="End this session", responses=problem_responses(Unauthorized))
+@router.post(
+    "/logout",
+    status_code=204,
+    summary="End this session",
+    responses=problem_responses(Unauthorized),
+)
 async def logout(principal: CurrentPrincipal, db: DbSession) -> Response:
     await service.logout(db, principal)
     return Response(status_code=204)
 
 
-@router.post("/logout-all", status_code=204, summary="End every session", responses=problem_responses(Unauthorized))
+@router.post(
+    "/logout-all",
+    status_code=204,
+    summary="End every session",
+    responses=problem_responses(Unauthorized),
+)
 async def logout_all(principal: CurrentPrincipal, db: DbSession) -> Response:
     await service.logout_all(db, principal)
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=UserRead, summary="The signed-in user", responses=problem_responses(Unauthorized))
+@router.get(
+    "/me",
+    response_model=UserRead,
+    summary="The signed-in user",
+    responses=problem_responses(Unauthorized),
+)
 async def me(user: CurrentUser) -> UserRead:
     return accounts_service.to_read(user)
 
 
 @router.get(
-    "/sessions", response_model=list[SessionRead], summary="Active sessions", responses=problem_responses(Unauthorized)
+    "/sessions",
+    response_model=list[SessionRead],
+    summary="Active sessions",
+    responses=problem_responses(Unauthorized),
 )
 async def sessions(principal: CurrentPrincipal, db: DbSession) -> list[SessionRead]:
     return await service.list_sessions(db, principal)
@@ -122,7 +146,9 @@ async def sessions(principal: CurrentPrincipal, db: DbSession) -> list[SessionRe
     summary="Revoke one of my sessions",
     responses=problem_responses(Unauthorized, NotFound),
 )
-async def revoke_session(session_id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> Response:
+async def revoke_session(
+    session_id: uuid.UUID, principal: CurrentPrincipal, db: DbSession
+) -> Response:
     await service.revoke_session(db, principal, session_id)
     return Response(status_code=204)
 
@@ -144,7 +170,9 @@ async def verify_email(data: TokenRequest, db: DbSession, rt: RuntimeDep) -> Use
     summary="Send the verification mail again",
     responses=problem_responses(ValidationFailed, TooManyRequests),
 )
-async def resend_verification(data: EmailRequest, db: DbSession, rt: RuntimeDep, client: Client) -> Message:
+async def resend_verification(
+    data: EmailRequest, db: DbSession, rt: RuntimeDep, client: Client
+) -> Message:
     await service.resend_verification(db, rt, data.email, client)
     return Message(message="If that account exists and is unverified, a new link is on its way.")
 
@@ -232,6 +260,8 @@ async def two_factor_recovery_codes(
     summary="Turn off two-factor authentication",
     responses=problem_responses(ValidationFailed, Unauthorized, TooManyRequests),
 )
-async def two_factor_disable(data: TwoFactorDisable, user: CurrentUser, db: DbSession, rt: RuntimeDep) -> Response:
+async def two_factor_disable(
+    data: TwoFactorDisable, user: CurrentUser, db: DbSession, rt: RuntimeDep
+) -> Response:
     await service.disable_two_factor(db, rt, user, data.password, data.code)
     return Response(status_code=204)

@@ -46,7 +46,11 @@ class RegisterRequest(InputSchema):
 
     model_config = {
         "json_schema_extra": {
-            "example": {"email": "luna@example.com", "username": "luna_sparkle", "password": "glitter-and-gold-42"}
+            "example": {
+                "email": "luna@example.com",
+                "username": "luna_sparkle",
+                "password": "glitter-and-gold-42",
+            }
         }
     }
 
@@ -56,7 +60,9 @@ class LoginRequest(InputSchema):
     password: str = Field(max_length=128)
 
     model_config = {
-        "json_schema_extra": {"example": {"email": "luna@example.com", "password": "glitter-and-gold-42"}}
+        "json_schema_extra": {
+            "example": {"email": "luna@example.com", "password": "glitter-and-gold-42"}
+        }
     }
 
 

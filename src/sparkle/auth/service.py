@@ -85,15 +85,21 @@ async def login(
     await rt.limiter.hit(ratelimit.LOGIN_PER_IP, "login-ip", client.ip or "-")
     await rt.limiter.hit(ratelimit.LOGIN_PER_ACCOUNT, "login-account", email)
     user = await accounts_service.get_by_email(session, email)
-    ok = await security.verify_password_async(rt.settings, user.hashed_password if user else None, data.password)
+    ok = await security.verify_password_async(
+        rt.settings, user.hashed_password if user else None, data.password
+    )
     if not ok or user is None:
-        await _record_login(session, user, email, client, success=False, reason="invalid_credentials")
+        await _record_login(
+            session, user, email, client, success=False, reason="invalid_credentials"
+        )
         raise InvalidCredentials(commit=True)
     _check_may_sign_in(rt, user)
     if security.needs_rehash(rt.settings, user.hashed_password or ""):
         user.hashed_password = await security.hash_password_async(rt.settings, data.password)
     if user.totp_enabled_at is not None:
-        await _record_login(session, user, email, client, success=False, reason="two_factor_pending")
+        await _record_login(
+            session, user, email, client, success=False, reason="two_factor_pending"
+        )
         raise TwoFactorRequired(
             "Enter the code from your authenticator app",
             extra={"challengeToken": _challenge_token(rt, user)},
@@ -109,7 +115,9 @@ async def login_two_factor(
     """Second step of a login for an account with TOTP: a code or a recovery code."""
     try:
         claims = jwt.decode(
-            challenge, rt.settings.secret_key.get_secret_value(), algorithms=[security.JWT_ALGORITHM]
+            challenge,
+            rt.settings.secret_key.get_secret_value(),
+            algorithms=[security.JWT_ALGORITHM],
         )
         if claims.get("typ") != "2fa":
             raise jwt.InvalidTokenError
@@ -143,7 +151,9 @@ def _challenge_token(rt: Runtime, user: User) -> str:
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=CHALLENGE_MINUTES)).timestamp()),
     }
-    return jwt.encode(claims, rt.settings.secret_key.get_secret_value(), algorithm=security.JWT_ALGORITHM)
+    return jwt.encode(
+        claims, rt.settings.secret_key.get_secret_value(), algorithm=security.JWT_ALGORITHM
+    )
 
 
 async def _record_login(
@@ -185,7 +195,9 @@ def _issue(rt: Runtime, user: User, family_id: uuid.UUID, refresh: str) -> Token
     )
 
 
-async def _open_session(session: AsyncSession, rt: Runtime, user: User, client: ClientInfo) -> Tokens:
+async def _open_session(
+    session: AsyncSession, rt: Runtime, user: User, client: ClientInfo
+) -> Tokens:
     refresh = security.new_token()
     now = utcnow()
     family = new_id()
@@ -219,7 +231,9 @@ async def refresh(
             # A rotated token came back: it was stolen or replayed. End the whole family.
             await repository.revoke_family(session, row.family_id, now, "reuse_detected")
             events.publish(session, SessionRevoked(user_id=row.user_id, session_id=row.family_id))
-            raise InvalidRefreshToken("Refresh token reuse detected; the session was revoked", commit=True)
+            raise InvalidRefreshToken(
+                "Refresh token reuse detected; the session was revoked", commit=True
+            )
         raise InvalidRefreshToken()
     if row.expires_at <= now:
         raise InvalidRefreshToken("Refresh token expired")
@@ -355,15 +369,33 @@ def describe_device(user_agent: str | None) -> str:
     if not ua:
         return "Unknown device"
     browser = next(
-        (name for key, name in (("edg/", "Edge"), ("firefox", "Firefox"), ("chrome", "Chrome"),
-                                ("safari", "Safari"), ("python", "Python client"), ("curl", "curl"))
-         if key in ua),
+        (
+            name
+            for key, name in (
+                ("edg/", "Edge"),
+                ("firefox", "Firefox"),
+                ("chrome", "Chrome"),
+                ("safari", "Safari"),
+                ("python", "Python client"),
+                ("curl", "curl"),
+            )
+            if key in ua
+        ),
         "Browser",
     )
     system = next(
-        (name for key, name in (("android", "Android"), ("iphone", "iOS"), ("ipad", "iPadOS"),
-                                ("windows", "Windows"), ("mac os", "macOS"), ("linux", "Linux"))
-         if key in ua),
+        (
+            name
+            for key, name in (
+                ("android", "Android"),
+                ("iphone", "iOS"),
+                ("ipad", "iPadOS"),
+                ("windows", "Windows"),
+                ("mac os", "macOS"),
+                ("linux", "Linux"),
+            )
+            if key in ua
+        ),
         "",
     )
     return f"{browser} on {system}" if system else browser
@@ -413,12 +445,16 @@ async def _spend_token(session: AsyncSession, token: str, purpose: TokenPurpose)
     now = utcnow()
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise ValidationFailed(
-            "This link is invalid or has expired", fields={"token": "Invalid or expired token"},
+            "This link is invalid or has expired",
+            fields={"token": "Invalid or expired token"},
             code="invalid_token",
         )
     if not await repository.use_account_token(session, row.id, now):
-        raise ValidationFailed("This link was already used", fields={"token": "Token already used"},
-                               code="invalid_token")
+        raise ValidationFailed(
+            "This link was already used",
+            fields={"token": "Token already used"},
+            code="invalid_token",
+        )
     return row
 
 
@@ -427,7 +463,9 @@ async def verify_email(session: AsyncSession, rt: Runtime, token: str) -> User:
     row = await _spend_token(session, token, TokenPurpose.VERIFY_EMAIL)
     user = await accounts_service.get(session, row.user_id)
     if user is None:
-        raise ValidationFailed("This link is invalid", fields={"token": "Invalid token"}, code="invalid_token")
+        raise ValidationFailed(
+            "This link is invalid", fields={"token": "Invalid token"}, code="invalid_token"
+        )
     if user.email_verified is None:
         user.email_verified = utcnow()
         events.enqueue(
@@ -436,7 +474,10 @@ async def verify_email(session: AsyncSession, rt: Runtime, token: str) -> User:
             {
                 "to": user.email,
                 "template": "welcome",
-                "context": {"username": user.username, "url": f"{rt.settings.base_url}/u/{user.username}"},
+                "context": {
+                    "username": user.username,
+                    "url": f"{rt.settings.base_url}/u/{user.username}",
+                },
             },
         )
         events.publish(session, UserVerified(user_id=user.id))
@@ -444,7 +485,9 @@ async def verify_email(session: AsyncSession, rt: Runtime, token: str) -> User:
     return user
 
 
-async def resend_verification(session: AsyncSession, rt: Runtime, email: str, client: ClientInfo) -> None:
+async def resend_verification(
+    session: AsyncSession, rt: Runtime, email: str, client: ClientInfo
+) -> None:
     """Send a fresh verification link if the address belongs to an unverified account."""
     email = email.strip().lower()
     await rt.limiter.hit(ratelimit.RESEND_VERIFICATION_PER_ACCOUNT, "resend", email)
@@ -482,7 +525,9 @@ async def reset_password(session: AsyncSession, rt: Runtime, token: str, passwor
     row = await _spend_token(session, token, TokenPurpose.RESET_PASSWORD)
     user = await accounts_service.get(session, row.user_id)
     if user is None:
-        raise ValidationFailed("This link is invalid", fields={"token": "Invalid token"}, code="invalid_token")
+        raise ValidationFailed(
+            "This link is invalid", fields={"token": "Invalid token"}, code="invalid_token"
+        )
     user.hashed_password = await security.hash_password_async(rt.settings, password)
     if user.email_verified is None:
         user.email_verified = utcnow()  # following the link proved the mailbox
@@ -497,7 +542,9 @@ async def change_password(
 ) -> None:
     """Change the password; the caller's other sessions are revoked."""
     user = principal.user
-    if not await security.verify_password_async(rt.settings, user.hashed_password, data.current_password):
+    if not await security.verify_password_async(
+        rt.settings, user.hashed_password, data.current_password
+    ):
         raise ValidationFailed(
             "Current password is incorrect", fields={"currentPassword": "Incorrect password"}
         )
@@ -507,11 +554,15 @@ async def change_password(
             fields={"newPassword": "Must differ from the current password"},
         )
     user.hashed_password = await security.hash_password_async(rt.settings, data.new_password)
-    await repository.revoke_user(session, user.id, utcnow(), "password_changed", keep=principal.session_id)
+    await repository.revoke_user(
+        session, user.id, utcnow(), "password_changed", keep=principal.session_id
+    )
     await session.flush()
 
 
-async def delete_account(session: AsyncSession, rt: Runtime, principal: Principal, password: str) -> None:
+async def delete_account(
+    session: AsyncSession, rt: Runtime, principal: Principal, password: str
+) -> None:
     """Soft-delete the caller's account after a password check; sessions end. The username stays
     reserved through the grace period, then `accounts.purge_deleted` frees it."""
     user = principal.user
@@ -546,7 +597,9 @@ async def setup_two_factor(
     return TwoFactorSetup(secret=secret, otpauth_uri=uri, qr_svg=svg)
 
 
-async def confirm_two_factor(session: AsyncSession, rt: Runtime, user: User, code: str) -> list[str]:
+async def confirm_two_factor(
+    session: AsyncSession, rt: Runtime, user: User, code: str
+) -> list[str]:
     """Finish enrolment with a current code; returns ten one-time recovery codes (shown once)."""
     if user.totp_enabled_at is not None:
         raise Conflict("Two-factor authentication is already enabled", code="two_factor_enabled")
@@ -566,16 +619,22 @@ async def regenerate_recovery_codes(
 ) -> list[str]:
     """Replace the recovery codes; needs a current authenticator code (throttled)."""
     if user.totp_enabled_at is None:
-        raise ValidationFailed("Two-factor authentication is not enabled", code="two_factor_disabled")
+        raise ValidationFailed(
+            "Two-factor authentication is not enabled", code="two_factor_disabled"
+        )
     await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
     if not await _check_second_factor(session, user, code, allow_recovery=False):
         raise ValidationFailed("Invalid code", fields={"code": "The code is wrong or expired"})
     return await _replace_recovery_codes(session, user)
 
 
-async def disable_two_factor(session: AsyncSession, rt: Runtime, user: User, password: str, code: str) -> None:
+async def disable_two_factor(
+    session: AsyncSession, rt: Runtime, user: User, password: str, code: str
+) -> None:
     if user.totp_enabled_at is None:
-        raise ValidationFailed("Two-factor authentication is not enabled", code="two_factor_disabled")
+        raise ValidationFailed(
+            "Two-factor authentication is not enabled", code="two_factor_disabled"
+        )
     await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
     if not await security.verify_password_async(rt.settings, user.hashed_password, password):
         raise ValidationFailed("Password is incorrect", fields={"password": "Incorrect password"})

@@ -13,7 +13,14 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me-sparkle-development-secret-key"
-SECRET_FIELDS = {"secret_key", "database_url", "redis_url", "smtp_url", "smtp_backup_url", "s3_secret_access_key"}
+SECRET_FIELDS = {
+    "secret_key",
+    "database_url",
+    "redis_url",
+    "smtp_url",
+    "smtp_backup_url",
+    "s3_secret_access_key",
+}
 
 
 class ConfigError(RuntimeError):
@@ -31,7 +38,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
     smtp_url: str | None = Field(None, validation_alias="SMTP_URL")
-    mail_from: str = Field("Sparkle Universe <no-reply@sparkle.local>", validation_alias="MAIL_FROM")
+    mail_from: str = Field(
+        "Sparkle Universe <no-reply@sparkle.local>", validation_alias="MAIL_FROM"
+    )
     base_url: str = Field("http://127.0.0.1:8000", validation_alias="SPARKLE_BASE_URL")
     cors_origins: list[str] = Field(default_factory=list, validation_alias="CORS_ORIGINS")
     debug_pages: bool = Field(True, validation_alias="SPARKLE_DEBUG_PAGES")
@@ -103,7 +112,9 @@ class Settings(BaseSettings):
     notification_like_group_seconds: int = Field(
         7200, validation_alias="NOTIFICATION_LIKE_GROUP_SECONDS", ge=0
     )
-    notification_group_seconds: int = Field(600, validation_alias="NOTIFICATION_GROUP_SECONDS", ge=0)
+    notification_group_seconds: int = Field(
+        600, validation_alias="NOTIFICATION_GROUP_SECONDS", ge=0
+    )
     notification_read_retention_days: int = Field(
         90, validation_alias="NOTIFICATION_READ_RETENTION_DAYS", ge=1
     )
@@ -132,20 +143,28 @@ class Settings(BaseSettings):
     # Realtime (Socket.IO): presence liveness (Zulip: renew every 60 s, offline after 140 s),
     # change throttling, session re-checks, inbound limits, per-recipient queue bound.
     realtime_presence_ttl: float = Field(140.0, validation_alias="REALTIME_PRESENCE_TTL", gt=0)
-    realtime_heartbeat_seconds: float = Field(60.0, validation_alias="REALTIME_HEARTBEAT_SECONDS", gt=0)
-    realtime_presence_throttle: float = Field(3.0, validation_alias="REALTIME_PRESENCE_THROTTLE", ge=0)
+    realtime_heartbeat_seconds: float = Field(
+        60.0, validation_alias="REALTIME_HEARTBEAT_SECONDS", gt=0
+    )
+    realtime_presence_throttle: float = Field(
+        3.0, validation_alias="REALTIME_PRESENCE_THROTTLE", ge=0
+    )
     realtime_session_check_seconds: float = Field(
         60.0, validation_alias="REALTIME_SESSION_CHECK_SECONDS", gt=0
     )
     realtime_typing_timeout: float = Field(5.0, validation_alias="REALTIME_TYPING_TIMEOUT", gt=0)
     realtime_max_payload: int = Field(65_536, validation_alias="REALTIME_MAX_PAYLOAD", ge=1024)
-    realtime_events_per_second: float = Field(20.0, validation_alias="REALTIME_EVENTS_PER_SECOND", gt=0)
+    realtime_events_per_second: float = Field(
+        20.0, validation_alias="REALTIME_EVENTS_PER_SECOND", gt=0
+    )
     realtime_user_events_per_second: float = Field(
         40.0, validation_alias="REALTIME_USER_EVENTS_PER_SECOND", gt=0
     )
     realtime_max_queue: int = Field(1000, validation_alias="REALTIME_MAX_QUEUE", ge=10)
     realtime_max_buffer: int = Field(1_048_576, validation_alias="REALTIME_MAX_BUFFER", ge=65_536)
-    realtime_flush_delay: float = Field(0.005, validation_alias="REALTIME_FLUSH_DELAY", gt=0, le=0.1)
+    realtime_flush_delay: float = Field(
+        0.005, validation_alias="REALTIME_FLUSH_DELAY", gt=0, le=0.1
+    )
     realtime_gc_tuning: bool = Field(True, validation_alias="REALTIME_GC_TUNING")
 
     @model_validator(mode="after")

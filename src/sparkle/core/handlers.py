@@ -16,7 +16,9 @@ log = structlog.get_logger(__name__)
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -29,7 +31,7 @@ def _message(err: dict[str, Any]) -> str:
     msg = str(err.get("msg", "Invalid value"))
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
-            msg = msg[len(prefix):]
+            msg = msg[len(prefix) :]
     if err.get("type") == "extra_forbidden":
         msg = "Unknown field"
     if err.get("type") == "missing":

@@ -115,7 +115,9 @@ def _user_rooms(ids: list[uuid.UUID]) -> list[str]:
 @realtime.route(MessageCreated, inline=True)
 async def _created(ctx: Any, event: MessageCreated) -> None:
     users = _user_rooms(event.participant_ids)
-    await ctx.emit("messageReceived", event.message, [f"conversation:{event.conversation_id}", *users])
+    await ctx.emit(
+        "messageReceived", event.message, [f"conversation:{event.conversation_id}", *users]
+    )
     await ctx.emit("conversationUpdated", event.conversation, users)
 
 
@@ -135,9 +137,7 @@ async def _read(ctx: Any, event: MessageMarkedRead) -> None:
 @realtime.route(MessageReacted, inline=True)
 async def _reacted(ctx: Any, event: MessageReacted) -> None:
     change = MessageReactionChange.model_validate(event.wire())
-    await ctx.emit(
-        "messageReactionUpdated", _wire(change), f"conversation:{event.conversation_id}"
-    )
+    await ctx.emit("messageReactionUpdated", _wire(change), f"conversation:{event.conversation_id}")
 
 
 @realtime.route(ConversationUpdated, inline=True)

@@ -98,7 +98,5 @@ def announce(
     for uid in sorted(user_ids):
         events.publish(
             session,
-            UserMentioned(
-                user_id=uid, author_id=author_id, post_id=post_id, comment_id=comment_id
-            ),
+            UserMentioned(user_id=uid, author_id=author_id, post_id=post_id, comment_id=comment_id),
         )

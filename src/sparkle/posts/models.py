@@ -80,7 +80,9 @@ class Post(UUIDPrimaryKey, TimestampMixin, SoftDeleteMixin, Base):
     content_text: Mapped[str] = mapped_column(Text, default="")
     excerpt: Mapped[str | None] = mapped_column(Text)
     cover_image: Mapped[str | None] = mapped_column(Text)
-    category_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
+    category_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL")
+    )
     status: Mapped[str] = mapped_column(String(16), default=PostStatus.DRAFT.value)
     published_at: Mapped[datetime | None]
     featured_at: Mapped[datetime | None]
@@ -100,7 +102,9 @@ class Post(UUIDPrimaryKey, TimestampMixin, SoftDeleteMixin, Base):
 class PostTag(Base):
     __tablename__ = "post_tags"
 
-    post_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    post_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
     tag_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -127,7 +131,9 @@ class PostView(Base):
 
     __tablename__ = "post_views"
 
-    post_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    post_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
     viewer_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
 
@@ -137,7 +143,9 @@ class Mention(UUIDPrimaryKey, Base):
 
     __tablename__ = "mentions"
     __table_args__ = (
-        UniqueConstraint("post_id", "comment_id", "mentioned_user_id", name="uq_mentions_target_user"),
+        UniqueConstraint(
+            "post_id", "comment_id", "mentioned_user_id", name="uq_mentions_target_user"
+        ),
         CheckConstraint("post_id IS NOT NULL OR comment_id IS NOT NULL", name="mention_target"),
         # The constraint above treats NULL comment ids as distinct: these make a user mentioned
         # at most once per post and once per comment.
@@ -159,9 +167,13 @@ class Mention(UUIDPrimaryKey, Base):
         ),
     )
 
-    mentioned_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    mentioned_user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    post_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
     comment_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("comments.id", ondelete="CASCADE"), index=True
     )
@@ -173,6 +185,8 @@ class TrendingPost(Base):
 
     __tablename__ = "trending_posts"
 
-    post_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    post_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
     score: Mapped[float] = mapped_column(index=True)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)

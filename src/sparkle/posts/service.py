@@ -443,9 +443,7 @@ async def _transition(session: AsyncSession, actor: User, post: Post, status: st
         mentioned = await mentions.mentioned_users(session, post.id)
         mentions.announce(session, post.author_id, mentioned, post_id=post.id)
     if status == PostStatus.PUBLISHED:
-        events.publish(
-            session, PostPublished(**_event(post, actor), first_publish=first_publish)
-        )
+        events.publish(session, PostPublished(**_event(post, actor), first_publish=first_publish))
     else:
         events.publish(session, PostUpdated(**_event(post, actor), changes=["status"]))
 

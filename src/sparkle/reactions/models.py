@@ -29,13 +29,19 @@ class Reaction(UUIDPrimaryKey, Base):
             name="reaction_target",
         ),
         UniqueConstraint("post_id", "user_id", "reaction_type", name="uq_reactions_post_user_type"),
-        UniqueConstraint("comment_id", "user_id", "reaction_type", name="uq_reactions_comment_user_type"),
+        UniqueConstraint(
+            "comment_id", "user_id", "reaction_type", name="uq_reactions_comment_user_type"
+        ),
         # Who reacted to a post, newest first (migration 0004).
         Index("ix_reactions_post_created", "post_id", "created_at", "id"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     post_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
-    comment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    comment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE")
+    )
     reaction_type: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -67,9 +67,7 @@ E = TypeVar("E", bound=events.DomainEvent)
 SocketRoute = Callable[[Any, E], Awaitable[None]]
 
 
-def route(
-    event: type[E], *, inline: bool = False
-) -> Callable[[SocketRoute[E]], SocketRoute[E]]:
+def route(event: type[E], *, inline: bool = False) -> Callable[[SocketRoute[E]], SocketRoute[E]]:
     """Declare `handler(ctx, event)` as a socket route of `event`: after the publishing
     transaction commits it runs on this process's ordered work queue, so the request that
     committed does not wait for fan-out (or inline through the write-only Redis manager in a
