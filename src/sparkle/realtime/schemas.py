@@ -15,12 +15,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 from pydantic.alias_generators import to_camel
 
+from sparkle.core.schemas import TextInput
+
 MAX_PRESENCE_IDS = 500
 MAX_ROOM_MESSAGE = 2000
 
 
-class Inbound(BaseModel):
-    """A client's payload: camelCase, nothing unknown, validated before any handler runs."""
+class Inbound(TextInput):
+    """A client's payload: camelCase, nothing unknown, no lone surrogate, validated before any
+    handler runs."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
