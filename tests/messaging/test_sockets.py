@@ -4,11 +4,10 @@ reaches the conversation room and every participant once, `markMessageRead` → 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from tests.conftest import Account
-from tests.realtime.conftest import Live
+from tests.realtime.conftest import Live, flush
 
 
 async def conversation(live: Live, a: Account, b: Account) -> dict[str, Any]:
@@ -57,7 +56,8 @@ async def test_send_delivers_once_after_commit(live: Live, connect) -> None:  # 
     )
     # The sender's other devices hear it too (user room), and nobody hears it twice.
     assert (await a.wait_for("messageReceived"))["id"] == got["id"]
-    await asyncio.sleep(0.3)
+    await flush(a)
+    await flush(b)
     assert len(b.events("messageReceived")) == 1 and len(a.events("messageReceived")) == 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 import socketio
 import uvicorn
 
+from sparkle import realtime
 from sparkle.app import create_app
 from sparkle.core import jobs, runtime
 from sparkle.realtime.hub import Hub
@@ -111,6 +113,16 @@ class Client:
                 await asyncio.wait_for(self.sio.disconnect(), 3)
             except TimeoutError:
                 await self.sio.eio.disconnect(abort=True)
+
+
+async def flush(client: Client) -> None:
+    """Wait until everything the server sent `client` so far has been received: a marker sent
+    to the client's own room now arrives after all of it (one ordered connection), so a message
+    that is still missing then was never sent."""
+    user = (await client.wait_for("connected"))["userId"]
+    marker = uuid.uuid4().hex
+    await realtime.emit("test:flush", marker, f"user:{user}")
+    await client.wait_for("test:flush", lambda m: m == marker)
 
 
 async def start_live(

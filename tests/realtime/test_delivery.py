@@ -5,6 +5,9 @@ others."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+
+from engineio import packet as engineio_packet
 
 from sparkle import realtime
 from tests.fixtures.database import empty_database, run_alembic
@@ -12,6 +15,13 @@ from tests.realtime.conftest import Live, start_live, stop_live
 from tests.realtime.engineio_raw import RawSocketIO, tiny_receive_buffer_socket
 
 LIVE_SETTINGS = {"REALTIME_MAX_BUFFER": 262_144, "REALTIME_EVENTS_PER_SECOND": 10_000}
+
+
+async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
 
 
 async def test_every_transport_gets_every_broadcast_in_order(live: Live, connect) -> None:  # type: ignore[no-untyped-def]
@@ -24,8 +34,7 @@ async def test_every_transport_gets_every_broadcast_in_order(live: Live, connect
     publisher = await connect(star)
     for client in (websocket, polling, upgraded, publisher):
         assert (await client.call("room:join", room))["ok"] is True
-    await asyncio.sleep(0.3)  # the upgrade settles
-    assert upgraded.sio.transport() == "websocket"
+    await until(lambda: upgraded.sio.transport() == "websocket")  # the upgrade settles
 
     acks = await asyncio.gather(
         *(publisher.call("room:message", {"roomId": room, "message": f"m{i}"}) for i in range(30))
@@ -40,14 +49,28 @@ async def test_every_transport_gets_every_broadcast_in_order(live: Live, connect
 async def test_connections_outlive_several_ping_rounds(live: Live, connect) -> None:  # type: ignore[no-untyped-def]
     eio = live.hub.sio.eio
     interval, timeout = eio.ping_interval, eio.ping_timeout
-    eio.ping_interval, eio.ping_timeout = 1, 3
+    # Short rounds: five of them last well past interval + timeout (0.6 s), in about a second.
+    eio.ping_interval, eio.ping_timeout = 0.2, 0.4
     try:
         star = await live.account("deliver_ping_star")
         fan = await live.account("deliver_ping_fan")
         room = f"user-updates:{star.id}"
         client = await connect(fan)
         assert (await client.call("room:join", room))["ok"] is True
-        await asyncio.sleep(6)  # several ping rounds, past interval + timeout; nothing else sent
+        # Count the server's pings as the client's Engine.IO layer answers them; nothing else
+        # is sent meanwhile, so only the ping/pong exchange keeps the connection alive.
+        pings: list[float] = []
+        answer = client.sio.eio._receive_packet
+
+        async def counting(pkt):  # type: ignore[no-untyped-def]
+            if pkt.packet_type == engineio_packet.PING:
+                pings.append(asyncio.get_running_loop().time())
+            await answer(pkt)
+
+        client.sio.eio._receive_packet = counting
+        started = asyncio.get_running_loop().time()
+        await until(lambda: len(pings) >= 5, within=10)
+        assert pings[-1] - started > eio.ping_interval + eio.ping_timeout
         assert client.sio.connected
         await realtime.emit("still", {"here": True}, room)
         assert await client.wait_for("still")
@@ -76,7 +99,7 @@ async def test_slow_consumer_is_dropped_and_others_keep_receiving(live: Live, co
     blob = "x" * 20_000
     for i in range(600):
         await realtime.emit("bulk", {"n": i, "blob": blob}, room)
-        await asyncio.sleep(0.004)
+        await asyncio.sleep(0.004)  # the pace is the point: a reader keeps up, the sloth not
     await healthy.wait_for("bulk", lambda m: m["n"] == 599, timeout=30)
     assert [m["n"] for m in healthy.events("bulk")] == list(range(600))
 

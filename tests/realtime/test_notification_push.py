@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from sparkle.accounts.models import Role
 from tests.conftest import Account
 from tests.factories.accounts import create_account
 from tests.factories.content import create_post
-from tests.realtime.conftest import Client, Live
+from tests.realtime.conftest import Client, Live, flush
 
 ZONE = "Pacific/Auckland"
 
@@ -43,9 +42,9 @@ async def _unread_titles(live: Live, account: Account) -> list[str]:
 
 async def _count_then_no_toast(client: Client, expected: int) -> None:
     # The toast, when sent, is emitted before the count on the same ordered loop, so once the
-    # count has arrived a missing toast is missing for good; a short wait covers the socket.
+    # count has arrived and the connection is flushed a missing toast is missing for good.
     assert await client.wait_for("unreadCountUpdate", lambda n: n == expected) == expected
-    await asyncio.sleep(0.2)
+    await flush(client)
     assert client.events("notification") == []
 
 
