@@ -132,6 +132,23 @@ async def test_typing_reaches_others_in_the_channel_and_stops(live: Live, connec
     assert typist.events("userTyping") == [] and outsider.events("userTyping") == []
 
 
+async def test_typing_accepts_the_room_name_as_channel_id(live: Live, connect) -> None:  # type: ignore[no-untyped-def]
+    """A client written from seed 000 names the channel by its room (`post:<id>`)."""
+    author = await live.account("seed_typing_author")
+    writer = await live.account("seed_typing_writer")
+    post = await create_post(live.rt, author.user)
+    watcher, typist = await connect(author), await connect(writer)
+    for c in (watcher, typist):
+        assert (await c.call("subscribeToPost", str(post.id)))["ok"] is True
+    mismatch = await typist.call(
+        "startTyping", {"channelId": f"party:{post.id}", "channelType": "post"}
+    )
+    assert mismatch["error"]["code"] == "INVALID_PAYLOAD"
+    await typist.call("startTyping", {"channelId": f"post:{post.id}", "channelType": "post"})
+    typing = await watcher.wait_for("userTyping")
+    assert typing["userId"] == str(writer.id) and typing["channelId"] == str(post.id)
+
+
 async def test_room_message(live: Live, connect) -> None:  # type: ignore[no-untyped-def]
     author = await live.account("msg_author")
     post = await create_post(live.rt, author.user)

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from sparkle.core.schemas import TextInput
@@ -103,8 +103,24 @@ class PresenceGetIn(RootModel[list[uuid.UUID]]):
 
 
 class TypingIn(Inbound):
+    """`channelId` is the channel's id, or its room name `{channelType}:{id}` as clients
+    written from seed 000 send it (its server emits to the room named by `channelId`)."""
+
     channel_id: uuid.UUID
     channel_type: Literal["post", "conversation", "party", "space"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _room_name(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        value, kind = data.get("channelId"), data.get("channelType")
+        if isinstance(value, str) and ":" in value:
+            prefix, _, ident = value.partition(":")
+            if prefix != kind:
+                raise ValueError("channelId names a room of another channelType")
+            return {**data, "channelId": ident}
+        return data
 
 
 class RoomTypingIn(Inbound):

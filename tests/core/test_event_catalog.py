@@ -1,0 +1,71 @@
+"""The domain-event catalogue: typed payloads, routes that fit their jobs, and docs/events.md
+generated from them."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+
+import pytest
+from pydantic import ValidationError
+
+import sparkle.domains  # noqa: F401  (every event and consumer)
+from sparkle.core import events, jobs
+from sparkle.core.db import session_scope
+from sparkle.core.runtime import Runtime
+from sparkle.social.events import UserFollowed
+from tests.fixtures.database import ROOT
+
+
+def test_events_doc_matches_the_catalogue() -> None:
+    # A fresh interpreter: what other tests registered in this one must not count.
+    rendered = subprocess.run(
+        [sys.executable, "-m", "sparkle.catalog"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    written = (ROOT / "docs" / "events.md").read_text()
+    assert written == rendered, "run: python -m sparkle.catalog > docs/events.md"
+
+
+def test_names_follow_the_seeds_form() -> None:
+    assert len(events.CATALOG) >= 37
+    for name, model in events.CATALOG.items():
+        assert re.fullmatch(r"[a-z]+:[a-z0-9_]+", name), name
+        assert model.__doc__, f"{model.__name__} needs a docstring for the catalogue"
+        assert model.model_config.get("extra") == "forbid"
+
+
+def test_every_job_route_fits_its_job() -> None:
+    """A routed event carries every field its job requires, under the same wire names."""
+    assert events.JOB_ROUTES
+    for name, routes in events.JOB_ROUTES.items():
+        wire = {f.alias or n for n, f in events.CATALOG[name].model_fields.items()}
+        for route in routes:
+            assert route.job in jobs.REGISTRY, f"{name} → unknown job {route.job}"
+            if route.payload is not None:
+                continue
+            model = jobs.REGISTRY[route.job].payload
+            required = {f.alias or n for n, f in model.model_fields.items() if f.is_required()}
+            assert required <= wire, f"{name} lacks {required - wire} for {route.job}"
+
+
+def test_payloads_are_checked_when_built() -> None:
+    with pytest.raises(ValidationError):
+        UserFollowed(follower_id=uuid.uuid4(), following_id=uuid.uuid4(), extra=1)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        UserFollowed(follower_id="not-an-id", following_id=uuid.uuid4())  # type: ignore[arg-type]
+    ok = UserFollowed(follower_id=uuid.uuid4(), following_id=uuid.uuid4())
+    assert set(ok.wire()) == {"followerId", "followingId"}
+
+
+async def test_publish_takes_only_catalogued_events(rt: Runtime) -> None:
+    async with session_scope(rt.sessions) as session:
+        with pytest.raises(TypeError):
+            events.publish(session, {"userId": "x"})  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            events.publish(session, "user:updated")  # type: ignore[arg-type]
