@@ -41,7 +41,23 @@ function readDocument(field) {
   return { type: "doc", content: [{ type: "paragraph" }] };
 }
 
-function askLink(editor) {
+// A refusal of the toolbar's own (a link or image address it cannot use) shows under the
+// toolbar and becomes the description of the button that was pressed; the next command clears it.
+function toolbarMessage(form) {
+  const box = form.querySelector("[data-editor-message]");
+  return (button, text) => {
+    if (!box) {
+      if (text) window.alert(text);
+      return;
+    }
+    box.textContent = text;
+    box.hidden = !text;
+    for (const other of form.querySelectorAll(`[aria-describedby="${box.id}"]`)) other.removeAttribute("aria-describedby");
+    if (text && button) button.setAttribute("aria-describedby", box.id);
+  };
+}
+
+function askLink(editor, refuse) {
   const current = editor.getAttributes("link").href || "";
   const url = window.prompt("Link address (https://…, or empty to remove the link)", current);
   if (url === null) return;
@@ -51,15 +67,15 @@ function askLink(editor) {
   } else if (SAFE_LINK.test(url.trim())) {
     chain.setLink({ href: url.trim() }).run();
   } else {
-    window.alert("Links must start with https://, http:// or mailto:");
+    refuse("Links must start with https://, http:// or mailto:");
   }
 }
 
-function askImage(editor) {
+function askImage(editor, refuse) {
   const url = window.prompt("Image address (https://…)");
   if (!url) return;
   if (!SAFE_IMAGE.test(url.trim())) {
-    window.alert("Images must be https:// addresses");
+    refuse("Images must be https:// addresses");
     return;
   }
   const alt = window.prompt("Describe the image for people who cannot see it", "") || null;
@@ -176,13 +192,16 @@ function mountEditor(form) {
   form.addEventListener("submit", write);
 
   if (toolbar) {
+    const say = toolbarMessage(form);
     toolbar.hidden = false;
     toolbar.addEventListener("click", (event) => {
       const button = event.target instanceof Element ? event.target.closest("[data-cmd]") : null;
       if (!button) return;
       const name = button.dataset.cmd;
-      if (name === "link") askLink(editor);
-      else if (name === "image") askImage(editor);
+      say(null, "");
+      const refuse = (text) => say(button, text);
+      if (name === "link") askLink(editor, refuse);
+      else if (name === "image") askImage(editor, refuse);
       else if (name === "upload" && picker) picker.click();
       else if (COMMANDS[name]) COMMANDS[name].run(editor.chain().focus()).run();
     });

@@ -421,6 +421,84 @@ def test_dangerous_images_are_refused(src: str) -> None:
     assert error_paths(doc(image(src))) == ["content.content[0].attrs.src"]
 
 
+# The Link mark exactly as the editor's toolbar and autolink write it.
+EDITOR_LINK = {
+    "target": "_blank",
+    "rel": "noopener noreferrer nofollow",
+    "class": None,
+    "title": None,
+}
+
+
+class TestEditorAttributes:
+    """Attributes the editor writes (toolbar defaults, or carried in by pasted HTML) are
+    accepted; their values are checked, and what a reader gets is decided here."""
+
+    def test_toolbar_link_with_null_title(self) -> None:
+        rendered = parse(doc(paragraph(text("site", link("https://e.com/", **EDITOR_LINK)))))
+        assert rendered.html == (
+            '<p><a href="https://e.com/" target="_blank" rel="noopener noreferrer nofollow ugc">'
+            "site</a></p>"
+        )
+
+    def test_pasted_link_keeps_its_title_and_loses_target_rel_and_class(self) -> None:
+        mark = link(
+            "https://e.com/",
+            title='The "best" <page>',
+            target="_self",
+            rel="me opener",
+            **{"class": "external text-blue-600 hover:underline"},
+        )
+        assert parse(doc(paragraph(text("site", mark)))).html == (
+            '<p><a href="https://e.com/" title="The &quot;best&quot; &lt;page&gt;" '
+            'target="_blank" rel="noopener noreferrer nofollow ugc">site</a></p>'
+        )
+
+    def test_link_title_length(self) -> None:
+        parse(doc(paragraph(text("x", link("https://e.com", title="t" * 500)))))
+        path = "content.content[0].content[0].marks[0].attrs.title"
+        assert error_paths(doc(paragraph(text("x", link("https://e.com", title="t" * 501))))) == [
+            path
+        ]
+        assert error_paths(doc(paragraph(text("x", link("https://e.com", title=7))))) == [path]
+
+    @pytest.mark.parametrize("name", ["target", "rel", "class"])
+    def test_link_presentation_attributes_must_be_text(self, name: str) -> None:
+        assert error_paths(doc(paragraph(text("x", link("https://e.com", **{name: ["x"]}))))) == [
+            f"content.content[0].content[0].marks[0].attrs.{name}"
+        ]
+
+    def test_ordered_list_type(self) -> None:
+        def numbered(kind: Any) -> dict[str, Any]:
+            item = {"type": "listItem", "content": [paragraph("one")]}
+            return doc(
+                {"type": "orderedList", "attrs": {"start": 3, "type": kind}, "content": [item]}
+            )
+
+        assert parse(numbered("a")).html == '<ol start="3" type="a"><li><p>one</p></li></ol>'
+        assert parse(numbered("1")).html == '<ol start="3"><li><p>one</p></li></ol>'
+        assert error_paths(numbered("disc")) == ["content.content[0].attrs.type"]
+
+    def test_pasted_code_language(self) -> None:
+        def code(language: Any) -> dict[str, Any]:
+            return doc(
+                {"type": "codeBlock", "attrs": {"language": language}, "content": [text("x")]}
+            )
+
+        assert parse(code("Python")).html == '<pre><code class="language-python">x</code></pre>'
+        assert parse(code("objective.c")).html == "<pre><code>x</code></pre>"
+        assert error_paths(code("a b")) == ["content.content[0].attrs.language"]
+        assert error_paths(code("x" * 51)) == ["content.content[0].attrs.language"]
+
+    def test_pasted_image_size_is_accepted_and_not_rendered(self) -> None:
+        sized = image("https://e.com/a.png", width="640", height=360)
+        assert parse(doc(sized)).html == '<img src="https://e.com/a.png" loading="lazy">'
+        assert error_paths(doc(image("https://e.com/a.png", width=True, height={}))) == [
+            "content.content[0].attrs.width",
+            "content.content[0].attrs.height",
+        ]
+
+
 class TestDerived:
     def test_text_keeps_block_boundaries(self) -> None:
         rendered = parse(

@@ -74,16 +74,18 @@ def _rich_cleaner(media_origin: str) -> nh3.Cleaner:
             return value if value.startswith("language-") and LANGUAGE_RE.match(lang) else None
         if tag == "ol" and attr == "start":
             return value if value.isdigit() and len(value) <= 9 else None
+        if tag == "ol" and attr == "type":
+            return value if value in ("1", "a", "A", "i", "I") else None
         return value
 
     return nh3.Cleaner(
         tags=set(RICH_TAGS),
         clean_content_tags={"script", "style"},
         attributes={
-            "a": {"href"},
+            "a": {"href", "title"},
             "img": {"src", "alt", "title"},
             "code": {"class"},
-            "ol": {"start"},
+            "ol": {"start", "type"},
         },
         tag_attribute_values={"a": {"target": {"_blank"}}, "img": {"loading": {"lazy"}}},
         attribute_filter=attribute_filter,

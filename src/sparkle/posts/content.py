@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,9 @@ SIMPLE_TAGS = {
 }
 MARK_TAGS = {"bold": "strong", "italic": "em", "strike": "s", "code": "code", "highlight": "mark"}
 TEXT_BLOCKS = frozenset({"paragraph", "heading", "codeBlock"})
+LINK_TITLE_CHARS = 500
+LIST_TYPES = frozenset({"1", "a", "A", "i", "I"})
+LANGUAGE_NAME = re.compile(r"^[A-Za-z0-9+#._-]{1,50}$")
 
 # An attribute check returns an error message, or None when the value is acceptable.
 AttrCheck = Callable[[Any, str], str | None]
@@ -87,9 +91,27 @@ def _int_between(low: int, high: int, *, optional: bool) -> AttrCheck:
 
 
 def _language(value: Any, _origin: str) -> str | None:
-    if value is None or (isinstance(value, str) and safe_html.LANGUAGE_RE.match(value)):
+    # The editor reads the name from a pasted `language-*` class ("Python", "objective-c"); a
+    # name outside the rendered pattern is kept in the document and left off the HTML.
+    if value is None or (isinstance(value, str) and LANGUAGE_NAME.match(value)):
         return None
-    return "Must be a short language name (a-z, 0-9, +, #, -)"
+    return "Must be a short language name (letters, digits, +, #, ., _, -)"
+
+
+def _list_type(value: Any, _origin: str) -> str | None:
+    if value is None or value in LIST_TYPES:
+        return None
+    return "Must be one of 1, a, A, i, I"
+
+
+def _size(value: Any, _origin: str) -> str | None:
+    # Pasted images keep their width and height ("640", 640, "100%"); the page sizes images
+    # itself, so they are checked for shape only and not rendered.
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return None
+    if isinstance(value, str) and len(value) <= 20:
+        return None
+    return "Must be a size (a number, or text of at most 20 characters)"
 
 
 def _image_src(value: Any, origin: str) -> str | None:
@@ -106,23 +128,27 @@ def _href(value: Any, _origin: str) -> str | None:
 
 NODE_ATTRS: dict[str, dict[str, AttrCheck]] = {
     "heading": {"level": _int_between(1, 3, optional=False)},
-    "orderedList": {"start": _int_between(0, 1_000_000, optional=True), "type": _null_only},
+    "orderedList": {"start": _int_between(0, 1_000_000, optional=True), "type": _list_type},
     "codeBlock": {"language": _language},
     "image": {
         "src": _image_src,
         "alt": _optional_text(500),
         "title": _optional_text(500),
-        "width": _null_only,
-        "height": _null_only,
+        "width": _size,
+        "height": _size,
     },
 }
 REQUIRED_ATTRS = {"heading": ("level",), "image": ("src",)}
+# The Link mark's attributes as the editor writes them (`title`, `class`, `target` and `rel`
+# are null or its defaults unless pasted HTML carried them). The rendered link always opens in
+# a new tab with our own `rel`, and carries no class, whatever the document says.
 MARK_ATTRS: dict[str, dict[str, AttrCheck]] = {
     "link": {
         "href": _href,
-        "target": _optional_text(20),
-        "rel": _optional_text(100),
-        "class": _null_only,
+        "title": _optional_text(LINK_TITLE_CHARS),
+        "target": _optional_text(100),
+        "rel": _optional_text(500),
+        "class": _optional_text(1000),
     },
     "highlight": {"color": _null_only},
 }
@@ -293,8 +319,10 @@ class _Walker:
         for kind, attrs in reversed(marks):
             if kind == "link":
                 href = safe_html.escape(str(attrs.get("href", "")))
+                title = attrs.get("title")
+                titled = f' title="{safe_html.escape(title)}"' if isinstance(title, str) else ""
                 rel = safe_html.LINK_REL
-                out = f'<a href="{href}" target="_blank" rel="{rel}">{out}</a>'
+                out = f'<a href="{href}"{titled} target="_blank" rel="{rel}">{out}</a>'
             else:
                 tag = MARK_TAGS[kind]
                 out = f"<{tag}>{out}</{tag}>"
@@ -311,11 +339,15 @@ class _Walker:
             return f"<h{level}>{inner}</h{level}>"
         if kind == "orderedList":
             start = attrs.get("start")
-            opening = f'<ol start="{start}">' if isinstance(start, int) and start != 1 else "<ol>"
-            return f"{opening}{inner}</ol>"
+            numbered = f' start="{start}"' if isinstance(start, int) and start != 1 else ""
+            style = attrs.get("type")
+            styled = f' type="{style}"' if style in LIST_TYPES and style != "1" else ""
+            return f"<ol{numbered}{styled}>{inner}</ol>"
         if kind == "codeBlock":
             lang = attrs.get("language")
-            cls = f' class="language-{safe_html.escape(lang)}"' if isinstance(lang, str) else ""
+            lang = lang.lower() if isinstance(lang, str) else None
+            named = lang is not None and safe_html.LANGUAGE_RE.match(lang)
+            cls = f' class="language-{safe_html.escape(lang)}"' if named else ""
             return f"<pre><code{cls}>{inner}</code></pre>"
         if kind == "horizontalRule":
             return "<hr>"

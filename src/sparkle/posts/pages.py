@@ -493,7 +493,9 @@ async def _editor(
     post: PostRead | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    intent: str | None = None,
 ) -> Response:
+    """The editor page; after a refused submit, with the errors beside the button pressed."""
     everything = await categories.all_categories(db)
     tree = categories.build_tree(everything)
     options: list[tuple[str, str]] = [("", "No category")]
@@ -508,6 +510,7 @@ async def _editor(
         "values": values,
         "post": post,
         "errors": errors or {},
+        "intent": intent,
         "category_options": options,
         "max_tags": tags.MAX_TAGS,
     }
@@ -539,14 +542,16 @@ async def create_post(
         return signin_redirect(request)
     form = await form_data(request)
     values = _values_from(form)
-    status = _status_for(form.get("intent", "draft"), PostStatus.DRAFT.value)
+    intent = form.get("intent", "draft")
+    status = _status_for(intent, PostStatus.DRAFT.value)
     try:
         data = PostCreate(**_payload(values), status=status)
         post = await _attempt(
             db, posts_service.create(db, user, data, media_origin=settings.base_url)
         )
     except (ValidationError, SparkleError) as exc:
-        return await _editor(request, db, values, errors=_editor_errors(exc), status=400)
+        errors = _editor_errors(exc)
+        return await _editor(request, db, values, errors=errors, status=400, intent=intent)
     published = post.status == PostStatus.PUBLISHED
     message = "Your post is live ✦" if published else "Draft saved."
     return redirect(request, f"/p/{post.slug}", message=message)
@@ -601,13 +606,21 @@ async def save_post(
         return render_error(request, exc.status, exc.title, exc.detail)
     form = await form_data(request)
     values = _values_from(form)
+    intent = form.get("intent", "save")
     try:
-        data = PostUpdate(**_payload(values), status=_status_for(form.get("intent", "save"), None))
+        # "Save changes" keeps the status: it is left out, since an explicit null is refused.
+        fields = _payload(values)
+        if status := _status_for(intent, None):
+            fields["status"] = status
+        data = PostUpdate(**fields)
         post = await _attempt(
             db, posts_service.update_post(db, user, post.id, data, media_origin=settings.base_url)
         )
     except (ValidationError, SparkleError) as exc:
         if isinstance(exc, Unauthorized | NotFound) or getattr(exc, "status", 400) == 403:
             return render_error(request, exc.status, exc.title, exc.detail)  # type: ignore[union-attr]
-        return await _editor(request, db, values, post=post, errors=_editor_errors(exc), status=400)
+        errors = _editor_errors(exc)
+        return await _editor(
+            request, db, values, post=post, errors=errors, status=400, intent=intent
+        )
     return redirect(request, f"/p/{post.slug}", message="Changes saved.")
