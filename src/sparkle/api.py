@@ -17,6 +17,7 @@ from sparkle.posts.router import router as posts_router
 from sparkle.reactions.router import router as reactions_router
 from sparkle.realtime.router import router as realtime_router
 from sparkle.search.router import router as search_router
+from sparkle.social.router import blocks_router
 from sparkle.social.router import router as social_router
 from sparkle.watchparties.router import router as watchparties_router
 
@@ -36,5 +37,6 @@ router.include_router(media_router)
 router.include_router(realtime_router)
 router.include_router(notifications_router)
 router.include_router(messaging_router)
+router.include_router(blocks_router)
 router.include_router(watchparties_router)
 router.include_router(leaderboards_router)

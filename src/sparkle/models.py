@@ -19,7 +19,6 @@ from sparkle.messaging.models import (  # noqa: F401
     Message,
     MessageReaction,
     MessagingSettings,
-    UserBlock,
 )
 from sparkle.notifications.models import Notification, NotificationPreferences
 from sparkle.posts.models import (
@@ -33,7 +32,7 @@ from sparkle.posts.models import (
     TrendingPost,
 )
 from sparkle.reactions.models import Reaction
-from sparkle.social.models import Follow
+from sparkle.social.models import Follow, UserBlock  # noqa: F401
 from sparkle.watchparties.models import WatchParty, WatchPartyMoment, WatchPartyParticipant  # noqa: F401
 
 __all__ = [

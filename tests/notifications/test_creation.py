@@ -245,10 +245,10 @@ class TestBlocks:
         self, client, rt, owner, other, post, inbox
     ) -> None:
         from sparkle.core.db import session_scope
-        from sparkle.messaging import service as messaging_service
+        from sparkle.social import service as social_service
 
         async with session_scope(rt.sessions) as session:
-            await messaging_service.block(session, owner.user, other.id)
+            await social_service.block(session, owner.user, other.id)
         await like(client, other, post.id)
         assert await inbox(owner) == []
 
@@ -256,10 +256,10 @@ class TestBlocks:
         self, client, rt, owner, other, post, inbox
     ) -> None:
         from sparkle.core.db import session_scope
-        from sparkle.messaging import service as messaging_service
+        from sparkle.social import service as social_service
 
         async with session_scope(rt.sessions) as session:
-            await messaging_service.block(session, other.user, owner.id)
+            await social_service.block(session, other.user, owner.id)
         await like(client, other, post.id)
         assert await inbox(owner) == []
 

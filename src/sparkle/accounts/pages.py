@@ -19,6 +19,7 @@ from sparkle.accounts.schemas import SOCIAL_NETWORKS, ProfileUpdate
 from sparkle.auth.deps import OptionalPrincipal, check_csrf
 from sparkle.core.deps import Client, DbSession
 from sparkle.core.errors import SparkleError
+from sparkle.social import service as social_service
 from sparkle.web.rendering import (
     field_errors,
     form_data,
@@ -121,7 +122,7 @@ async def public_profile(
     except UserNotFound:
         return render_error(request, 404, "Profile not found", f"No one here goes by “{username}”.")
     context = {
-        "profile": await service.public_profile(db, user, viewer),
+        "profile": await social_service.public_profile(db, user, viewer),
         "is_own": viewer is not None and viewer.id == user.id,
     }
     return render(request, "accounts/profile.html", context)

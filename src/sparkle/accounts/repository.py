@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from sparkle.accounts.models import User
+from sparkle.accounts.models import Profile, User
 
 
 def users_with_profile() -> Select[tuple[User]]:
@@ -72,3 +73,36 @@ async def deleted_before(session: AsyncSession, cutoff: datetime) -> list[User]:
         User.deleted_at.is_not(None), User.deleted_at < cutoff, User.deleted_username.is_not(None)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def refs(
+    session: AsyncSession, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, str, str, str | None]]:
+    """id → (id, username, display name or username, avatar) of the live accounts among `ids`."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(
+            User.id,
+            User.username,
+            func.coalesce(Profile.display_name, User.username),
+            Profile.avatar_url,
+        )
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .where(User.id.in_(list(ids)), User.deleted_at.is_(None))
+    )
+    return {r[0]: (r[0], r[1], r[2], r[3]) for r in rows}
+
+
+async def ids_by_username(
+    session: AsyncSession, usernames: Collection[str]
+) -> dict[str, uuid.UUID]:
+    """`{username: id}` for the (not deleted) users among `usernames`, matched case-insensitively;
+    the keys are spelled as asked."""
+    if not usernames:
+        return {}
+    wanted = {u.lower(): u for u in usernames}
+    stmt = select(User.username, User.id).where(
+        func.lower(User.username).in_(list(wanted)), User.deleted_at.is_(None)
+    )
+    return {wanted[name.lower()]: uid for name, uid in (await session.execute(stmt)).all()}

@@ -18,6 +18,7 @@ from sparkle.core.errors import (
     ValidationFailed,
     problem_responses,
 )
+from sparkle.social import service as social_service
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -74,4 +75,5 @@ async def get_profile(username: str, db: DbSession, viewer: OptionalUser) -> Pub
     """Email only when the user shows it; a private profile shows only name and avatar.
     Follower and following counts where the full profile shows; `isFollowing` / `followsYou`
     for a signed-in viewer."""
-    return await service.public_profile(db, await service.access_by_username(db, username), viewer)
+    user = await service.access_by_username(db, username)
+    return await social_service.public_profile(db, user, viewer)

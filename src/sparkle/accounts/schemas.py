@@ -91,6 +91,14 @@ HttpUrl = Annotated[str | None, AfterValidator(check_http_url)]
 ImageUrl = Annotated[str | None, AfterValidator(check_image_url)]
 
 
+# Who someone is, in one line: what lists of people (blocks, chats, watch parties) show.
+class UserRef(Schema):
+    id: uuid.UUID
+    username: str
+    display_name: str
+    avatar_url: str | None = None
+
+
 class ProfileRead(Schema):
     display_name: str
     bio: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -12,12 +13,17 @@ from sparkle.accounts import repository
 from sparkle.accounts.errors import ProfileForbidden, UserNotFound
 from sparkle.accounts.events import UserRegistered, UserUpdated
 from sparkle.accounts.models import Profile, Role, User
-from sparkle.accounts.schemas import ProfileRead, ProfileUpdate, PublicProfileRead, UserRead
+from sparkle.accounts.schemas import (
+    ProfileRead,
+    ProfileUpdate,
+    PublicProfileRead,
+    UserRead,
+    UserRef,
+)
 from sparkle.admin import service as admin_service
 from sparkle.core import events
 from sparkle.core.db import utcnow
 from sparkle.core.errors import Conflict
-from sparkle.social import service as social_service
 
 
 async def create(
@@ -70,6 +76,23 @@ async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
     return await repository.get_by_email(session, email)
+
+
+async def user_refs(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, UserRef]:
+    """id → `UserRef` of the live accounts among `ids` (deleted ones are left out), one query."""
+    rows = await repository.refs(session, set(ids))
+    return {
+        uid: UserRef(id=uid, username=name, display_name=shown, avatar_url=avatar)
+        for uid, name, shown, avatar in rows.values()
+    }
+
+
+async def ids_by_username(
+    session: AsyncSession, usernames: Collection[str]
+) -> dict[str, uuid.UUID]:
+    """`{username: id}` of the live accounts among `usernames`, matched case-insensitively;
+    the keys are spelled as asked."""
+    return await repository.ids_by_username(session, usernames)
 
 
 async def access_by_username(session: AsyncSession, username: str) -> User:
@@ -130,23 +153,6 @@ def public_view(user: User, viewer: User | None) -> PublicProfileRead:
             "accent_color": p.accent_color,
         }
     )
-
-
-async def public_profile(
-    session: AsyncSession, user: User, viewer: User | None
-) -> PublicProfileRead:
-    """`public_view` plus the follow graph: counts where the full profile is visible, and
-    whether the viewer and the user follow each other."""
-    extra: dict[str, object] = {}
-    if profile_visible(user, viewer):
-        extra["follower_count"], extra["following_count"] = (
-            await social_service.counts(session, [user.id])
-        )[user.id]
-    if viewer is not None and viewer.id != user.id:
-        extra["is_following"], extra["follows_you"] = await social_service.relation(
-            session, viewer.id, user.id
-        )
-    return public_view(user, viewer).model_copy(update=extra)
 
 
 async def access_for_profile_edit(session: AsyncSession, actor: User, user_id: uuid.UUID) -> User:

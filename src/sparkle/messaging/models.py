@@ -1,5 +1,5 @@
 """Conversations (direct: one per pair of users; group: up to 50), their participants,
-messages and reactions to them, user blocks and per-user messaging settings."""
+messages and reactions to them, and per-user messaging settings."""
 
 from __future__ import annotations
 
@@ -120,19 +120,6 @@ class MessageReaction(UUIDPrimaryKey, Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     reaction_type: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class UserBlock(UUIDPrimaryKey, Base):
-    __tablename__ = "user_blocks"
-    __table_args__ = (
-        UniqueConstraint("blocker_id", "blocked_id"),
-        CheckConstraint("blocker_id != blocked_id", name="no_self_block"),
-        Index("ix_user_blocks_blocked", "blocked_id"),
-    )
-
-    blocker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    blocked_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

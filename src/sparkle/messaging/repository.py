@@ -1,11 +1,11 @@
-"""Messaging queries: participants, unread counts, reactions, blocks and settings."""
+"""Messaging queries: participants, unread counts, reactions and settings."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +19,8 @@ from sparkle.messaging.models import (
     Message,
     MessageReaction,
     MessagingSettings,
-    UserBlock,
 )
+from sparkle.social import service as social_service
 
 UserRow = tuple[uuid.UUID, str, str, str | None]
 
@@ -218,32 +218,7 @@ async def total_unread(session: AsyncSession, user_id: uuid.UUID) -> int:
     return sum((await unread_counts(session, user_id, ids)).values())
 
 
-# --- blocks and settings -----------------------------------------------------------------
-
-
-async def blocked_between(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
-    stmt = select(UserBlock.id).where(
-        or_(
-            and_(UserBlock.blocker_id == a, UserBlock.blocked_id == b),
-            and_(UserBlock.blocker_id == b, UserBlock.blocked_id == a),
-        )
-    )
-    return (await session.execute(stmt.limit(1))).first() is not None
-
-
-async def blocked_any(
-    session: AsyncSession, a: uuid.UUID, others: list[uuid.UUID]
-) -> set[uuid.UUID]:
-    """Those of `others` who block `a` or whom `a` blocks."""
-    if not others:
-        return set()
-    stmt = select(UserBlock.blocker_id, UserBlock.blocked_id).where(
-        or_(
-            and_(UserBlock.blocker_id == a, UserBlock.blocked_id.in_(others)),
-            and_(UserBlock.blocked_id == a, UserBlock.blocker_id.in_(others)),
-        )
-    )
-    return {x if x != a else y for x, y in (await session.execute(stmt)).all()}
+# --- settings ---------------------------------------------------------------------------
 
 
 async def recipients_state(
@@ -253,52 +228,13 @@ async def recipients_state(
     `sender` either way), in one query."""
     if not recipients:
         return {}
-    blocked = exists().where(
-        or_(
-            and_(UserBlock.blocker_id == sender, UserBlock.blocked_id == User.id),
-            and_(UserBlock.blocked_id == sender, UserBlock.blocker_id == User.id),
-        )
-    )
+    blocked = social_service.block_exists(sender, User.id)
     stmt = (
         select(User.id, MessagingSettings.dm_policy, blocked)
         .outerjoin(MessagingSettings, MessagingSettings.user_id == User.id)
         .where(User.id.in_(recipients))
     )
     return {uid: (policy, bool(b)) for uid, policy, b in (await session.execute(stmt)).all()}
-
-
-async def insert_block(session: AsyncSession, blocker: uuid.UUID, blocked: uuid.UUID) -> bool:
-    stmt = (
-        _insert(session)(UserBlock)
-        .values(id=new_id(), blocker_id=blocker, blocked_id=blocked, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=[UserBlock.blocker_id, UserBlock.blocked_id])
-        .returning(UserBlock.id)
-    )
-    return (await session.execute(stmt)).first() is not None
-
-
-async def delete_block(session: AsyncSession, blocker: uuid.UUID, blocked: uuid.UUID) -> bool:
-    row = (
-        await session.scalars(
-            select(UserBlock).where(
-                UserBlock.blocker_id == blocker, UserBlock.blocked_id == blocked
-            )
-        )
-    ).first()
-    if row is None:
-        return False
-    await session.delete(row)
-    await session.flush()
-    return True
-
-
-async def blocks_of(session: AsyncSession, blocker: uuid.UUID) -> list[UserBlock]:
-    stmt = (
-        select(UserBlock)
-        .where(UserBlock.blocker_id == blocker)
-        .order_by(UserBlock.created_at.desc())
-    )
-    return list((await session.scalars(stmt.limit(1000))).all())
 
 
 async def settings_of(

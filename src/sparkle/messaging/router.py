@@ -1,4 +1,4 @@
-"""`/api/conversations`, `/api/messages`, `/api/blocks`, `/api/messaging/settings`.
+"""`/api/conversations`, `/api/messages`, `/api/messaging/settings`.
 
 Changes to a conversation answer with the conversation as the caller now sees it; changes to a
 message with the message."""
@@ -30,7 +30,6 @@ from sparkle.messaging import (
 )
 from sparkle.messaging.models import Message
 from sparkle.messaging.schemas import (
-    BlockPage,
     ConversationCreate,
     ConversationPage,
     ConversationRead,
@@ -312,30 +311,6 @@ async def mute(
 ) -> ConversationRead:
     await service.mute(db, user, conversation_id, data.muted_until)
     return await _reread(db, user, conversation_id)
-
-
-@router.get(
-    "/blocks", response_model=BlockPage, summary="People you block", responses=errors(Unauthorized)
-)
-async def list_blocks(user: CurrentUser, db: DbSession) -> BlockPage:
-    return await service.list_blocks(db, user)
-
-
-@router.put(
-    "/blocks/{user_id}",
-    status_code=204,
-    summary="Block a user: no messages, no follows between you",
-    responses=errors(Unauthorized, NotFound, ValidationFailed),
-)
-async def block(user_id: uuid.UUID, user: CurrentUser, db: DbSession) -> None:
-    await service.block(db, user, user_id)
-
-
-@router.delete(
-    "/blocks/{user_id}", status_code=204, summary="Unblock a user", responses=errors(Unauthorized)
-)
-async def unblock(user_id: uuid.UUID, user: CurrentUser, db: DbSession) -> None:
-    await service.unblock(db, user, user_id)
 
 
 @router.get(

@@ -1,4 +1,4 @@
-"""Conversation, message, block and settings schemas (camelCase on the wire)."""
+"""Conversation, message and settings schemas (camelCase on the wire)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from sparkle.accounts.schemas import UserRef
 from sparkle.core.schemas import InputSchema, Schema
 
 MAX_CONTENT = 5000
@@ -38,13 +39,6 @@ def _title(value: str | None) -> str | None:
 
 Content = Annotated[str, AfterValidator(_text)]
 Title = Annotated[str | None, AfterValidator(_title)]
-
-
-class UserRef(Schema):
-    id: uuid.UUID
-    username: str
-    display_name: str
-    avatar_url: str | None = None
 
 
 class AttachmentRead(Schema):
@@ -196,15 +190,6 @@ class ParticipantUpdate(InputSchema):
 
 class MuteUpdate(InputSchema):
     muted_until: datetime | None = None
-
-
-class BlockRead(Schema):
-    user: UserRef
-    created_at: datetime
-
-
-class BlockPage(Schema):
-    items: list[BlockRead]
 
 
 class MessagingSettingsRead(Schema):

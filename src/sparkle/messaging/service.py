@@ -1,4 +1,4 @@
-"""Conversations and messages: who may talk to whom, sending, editing, read receipts, blocks.
+"""Conversations and messages: who may talk to whom, sending, editing, read receipts.
 
 The REST routes and the socket events call the same functions here; the boundary (request,
 socket handler) commits, and realtime emits follow the commit through domain events
@@ -50,8 +50,6 @@ from sparkle.messaging.models import (
 )
 from sparkle.messaging.schemas import (
     MAX_GROUP,
-    BlockPage,
-    BlockRead,
     ConversationCreate,
     ConversationPage,
     ConversationRead,
@@ -71,7 +69,6 @@ from sparkle.notifications import service as notifications_service
 from sparkle.notifications.models import NotificationType
 from sparkle.reactions.models import ReactionType
 from sparkle.social import service as social_service
-from sparkle.social.events import UserBlocked, UserUnblocked
 
 MESSAGES_PER_USER = parse("60/minute")
 REACTIONS_PER_USER = parse("120/minute")
@@ -93,7 +90,7 @@ def direct_key(a: uuid.UUID, b: uuid.UUID) -> str:
     return f"{lo}:{hi}"
 
 
-# --- settings and blocks -------------------------------------------------------------------
+# --- settings ----------------------------------------------------------------------
 
 
 async def get_settings(session: AsyncSession, user_id: uuid.UUID) -> MessagingSettingsRead:
@@ -124,45 +121,6 @@ async def update_settings(
     row.updated_at = utcnow()
     await session.flush()
     return _settings_read(row)
-
-
-async def blocked_between(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
-    """True when either user blocks the other (other domains ask this before notifying)."""
-    return await repository.blocked_between(session, a, b)
-
-
-async def block(session: AsyncSession, actor: User, user_id: uuid.UUID) -> None:
-    """`actor` blocks `user_id`: no messages either way, and neither follows the other."""
-    if user_id == actor.id:
-        raise ValidationFailed("You cannot block yourself", fields={"userId": "That is you"})
-    target = (await repository.users(session, {user_id})).get(user_id)
-    if target is None:
-        raise ConversationNotFound("User not found", code="user_not_found")
-    if await repository.insert_block(session, actor.id, user_id):
-        if await social_service.is_following(session, actor.id, user_id):
-            await social_service.unfollow(session, actor, user_id)
-        if await social_service.is_following(session, user_id, actor.id):
-            blocked = await session.get(User, user_id)
-            assert blocked is not None
-            await social_service.unfollow(session, blocked, actor.id)
-        events.publish(session, UserBlocked(blocker_id=actor.id, blocked_id=user_id))
-
-
-async def unblock(session: AsyncSession, actor: User, user_id: uuid.UUID) -> None:
-    if await repository.delete_block(session, actor.id, user_id):
-        events.publish(session, UserUnblocked(blocker_id=actor.id, blocked_id=user_id))
-
-
-async def list_blocks(session: AsyncSession, actor: User) -> BlockPage:
-    rows = await repository.blocks_of(session, actor.id)
-    people = await repository.users(session, {r.blocked_id for r in rows})
-    return BlockPage(
-        items=[
-            BlockRead(user=_ref(people[r.blocked_id]), created_at=r.created_at)
-            for r in rows
-            if r.blocked_id in people
-        ]
-    )
 
 
 async def _check_may_message(

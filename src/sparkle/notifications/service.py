@@ -37,6 +37,7 @@ from sparkle.notifications.schemas import (
     Preferences,
     PreferencesUpdate,
 )
+from sparkle.social import service as social_service
 
 EMAIL_JOB = "email.notification"
 BROADCAST_JOB = "notification.broadcast_batch"
@@ -285,7 +286,7 @@ async def notify(
     people = await repository.actors(session, [actor_id, recipient_id])
     if actor_id not in people or recipient_id not in people:
         return None
-    if await _blocked(session, actor_id, recipient_id):
+    if await social_service.blocked_between(session, actor_id, recipient_id):
         return None
     now = utcnow()
     delivery = await preferences.delivery_for(session, recipient_id, type, now)
@@ -316,13 +317,6 @@ async def notify(
         push=delivery.push,
     )
     return row
-
-
-async def _blocked(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
-    # Imported here: messaging notifies through this module.
-    from sparkle.messaging import service as messaging_service
-
-    return await messaging_service.blocked_between(session, a, b)
 
 
 async def _join_group(

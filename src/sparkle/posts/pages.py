@@ -31,6 +31,7 @@ from sparkle.posts.router import ANON_COOKIE
 from sparkle.posts.schemas import PostCreate, PostPage, PostRead, PostUpdate
 from sparkle.reactions import service as reactions_service
 from sparkle.reactions.models import ReactionType
+from sparkle.social import service as social_service
 from sparkle.web.rendering import (
     field_errors,
     form_data,
@@ -250,7 +251,7 @@ async def post_page(
     context: dict[str, Any] = {
         "post": post,
         "reactions": REACTIONS,
-        "profile": await accounts_service.public_profile(db, author, user) if author else None,
+        "profile": await social_service.public_profile(db, author, user) if author else None,
         "is_own": user is not None and user.id == post.author.id,
         "may_edit": user is not None
         and (user.id == post.author.id or posts_service.is_moderator(user)),

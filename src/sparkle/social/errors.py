@@ -1,4 +1,4 @@
-from sparkle.core.errors import Forbidden, ValidationFailed
+from sparkle.core.errors import Forbidden, NotFound, ValidationFailed
 
 
 class SelfFollow(ValidationFailed):
@@ -14,3 +14,8 @@ class FollowsHidden(Forbidden):
 
 class FollowBlocked(Forbidden):
     code, title = "blocked", "You cannot follow this user"
+
+
+class BlockTargetNotFound(NotFound):
+    # The title is the one `PUT /api/blocks/{id}` has always answered with.
+    code, title = "user_not_found", "Conversation not found"

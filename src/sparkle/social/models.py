@@ -1,4 +1,4 @@
-"""The follow graph."""
+"""The social graph: follows and blocks."""
 
 from __future__ import annotations
 
@@ -22,4 +22,19 @@ class Follow(UUIDPrimaryKey, Base):
 
     follower_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     following_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserBlock(UUIDPrimaryKey, Base):
+    """`blocker_id` blocks `blocked_id`: no messages, follows or notifications between them."""
+
+    __tablename__ = "user_blocks"
+    __table_args__ = (
+        UniqueConstraint("blocker_id", "blocked_id"),
+        CheckConstraint("blocker_id != blocked_id", name="no_self_block"),
+        Index("ix_user_blocks_blocked", "blocked_id"),
+    )
+
+    blocker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    blocked_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -55,7 +55,7 @@ async def _follow_box(
     request: Request, db: DbSession, user: User, viewer: User, status: int
 ) -> Response:
     context = {
-        "profile": await accounts_service.public_profile(db, user, viewer),
+        "profile": await service.public_profile(db, user, viewer),
         "is_own": viewer.id == user.id,
     }
     return render(request, "social/_follow.html", context, status)

@@ -1,5 +1,5 @@
-"""Queries on the follow graph. The edges of a deleted account stay in the table, but the
-account is left out of every list and count."""
+"""Queries on the social graph: follows and blocks. The edges of a deleted account stay in the
+table, but the account is left out of every list and count."""
 
 from __future__ import annotations
 
@@ -7,14 +7,27 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, delete, func, literal, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    Row,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import Profile, User
 from sparkle.core.db.base import new_id, utcnow
-from sparkle.social.models import Follow
+from sparkle.social.models import Follow, UserBlock
 
 
 async def insert(session: AsyncSession, follower_id: uuid.UUID, following_id: uuid.UUID) -> bool:
@@ -145,3 +158,80 @@ async def page(
         )
     stmt = stmt.order_by(Follow.created_at.desc(), Follow.id.desc()).limit(limit)
     return list((await session.execute(stmt)).all())
+
+
+# --- blocks --------------------------------------------------------------------------------
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def blocked_between(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
+    stmt = select(UserBlock.id).where(
+        or_(
+            and_(UserBlock.blocker_id == a, UserBlock.blocked_id == b),
+            and_(UserBlock.blocker_id == b, UserBlock.blocked_id == a),
+        )
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None
+
+
+async def blocked_any(
+    session: AsyncSession, a: uuid.UUID, others: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of `others` who block `a` or whom `a` blocks."""
+    if not others:
+        return set()
+    stmt = select(UserBlock.blocker_id, UserBlock.blocked_id).where(
+        or_(
+            and_(UserBlock.blocker_id == a, UserBlock.blocked_id.in_(others)),
+            and_(UserBlock.blocked_id == a, UserBlock.blocker_id.in_(others)),
+        )
+    )
+    return {x if x != a else y for x, y in (await session.execute(stmt)).all()}
+
+
+def block_exists(a: uuid.UUID, other: ColumnElement[uuid.UUID]) -> Exists:
+    """EXISTS of a block either way between `a` and the user id in `other` (a column of the
+    embedding query)."""
+    return exists().where(
+        or_(
+            and_(UserBlock.blocker_id == a, UserBlock.blocked_id == other),
+            and_(UserBlock.blocked_id == a, UserBlock.blocker_id == other),
+        )
+    )
+
+
+async def insert_block(session: AsyncSession, blocker: uuid.UUID, blocked: uuid.UUID) -> bool:
+    stmt = (
+        _insert(session)(UserBlock)
+        .values(id=new_id(), blocker_id=blocker, blocked_id=blocked, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[UserBlock.blocker_id, UserBlock.blocked_id])
+        .returning(UserBlock.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def delete_block(session: AsyncSession, blocker: uuid.UUID, blocked: uuid.UUID) -> bool:
+    row = (
+        await session.scalars(
+            select(UserBlock).where(
+                UserBlock.blocker_id == blocker, UserBlock.blocked_id == blocked
+            )
+        )
+    ).first()
+    if row is None:
+        return False
+    await session.delete(row)
+    await session.flush()
+    return True
+
+
+async def blocks_of(session: AsyncSession, blocker: uuid.UUID) -> list[UserBlock]:
+    stmt = (
+        select(UserBlock)
+        .where(UserBlock.blocker_id == blocker)
+        .order_by(UserBlock.created_at.desc())
+    )
+    return list((await session.scalars(stmt.limit(1000))).all())

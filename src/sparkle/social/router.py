@@ -1,4 +1,5 @@
-"""`/api/users/{id}/follow`, `/followers` and `/following`: the follow graph over JSON."""
+"""`/api/users/{id}/follow`, `/followers` and `/following`: the follow graph over JSON; and
+`/api/blocks`, whom the caller blocks."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sparkle.core.errors import (
     problem_responses,
 )
 from sparkle.social import service
-from sparkle.social.schemas import FollowPage, FollowState
+from sparkle.social.schemas import BlockPage, FollowPage, FollowState
 
 router = APIRouter(prefix="/api", tags=["social"])
 
@@ -83,3 +84,37 @@ async def following(
 ) -> FollowPage:
     """Newest first, keyset-paged. A private profile's lists are for its owner and admins."""
     return await service.list_following(db, viewer, user_id, cursor=cursor, limit=limit)
+
+
+# The block routes keep the "messages" tag they have always been documented under.
+blocks_router = APIRouter(prefix="/api", tags=["messages"])
+
+
+@blocks_router.get(
+    "/blocks",
+    response_model=BlockPage,
+    summary="People you block",
+    responses=problem_responses(Unauthorized),
+)
+async def list_blocks(user: CurrentUser, db: DbSession) -> BlockPage:
+    return await service.list_blocks(db, user)
+
+
+@blocks_router.put(
+    "/blocks/{user_id}",
+    status_code=204,
+    summary="Block a user: no messages, no follows between you",
+    responses=problem_responses(Unauthorized, NotFound, ValidationFailed),
+)
+async def block(user_id: uuid.UUID, user: CurrentUser, db: DbSession) -> None:
+    await service.block(db, user, user_id)
+
+
+@blocks_router.delete(
+    "/blocks/{user_id}",
+    status_code=204,
+    summary="Unblock a user",
+    responses=problem_responses(Unauthorized),
+)
+async def unblock(user_id: uuid.UUID, user: CurrentUser, db: DbSession) -> None:
+    await service.unblock(db, user, user_id)

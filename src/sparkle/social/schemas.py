@@ -1,4 +1,4 @@
-"""Follow graph schemas (camelCase on the wire)."""
+"""Follow and block schemas (camelCase on the wire)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field
 
+from sparkle.accounts.schemas import UserRef
 from sparkle.core.schemas import CursorPage, Schema
 
 
@@ -54,3 +55,12 @@ class FollowPage(CursorPage[FollowUser]):
             }
         }
     )
+
+
+class BlockRead(Schema):
+    user: UserRef
+    created_at: datetime
+
+
+class BlockPage(Schema):
+    items: list[BlockRead]

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
+from sparkle.accounts.schemas import UserRef
 from sparkle.core.schemas import InputSchema, Schema
-from sparkle.messaging.schemas import UserRef
 
 VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
 MAX_PARTICIPANTS = 100

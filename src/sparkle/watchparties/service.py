@@ -17,14 +17,15 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sparkle.accounts import service as accounts_service
 from sparkle.accounts.models import Role, User
+from sparkle.accounts.schemas import UserRef
 from sparkle.core import events
 from sparkle.core.db import Cursor, keyset_page, utcnow
 from sparkle.core.errors import TooManyRequests, ValidationFailed
-from sparkle.messaging import repository as people_repository
-from sparkle.messaging.schemas import UserRef
 from sparkle.notifications import service as notifications_service
 from sparkle.notifications.models import NotificationType
+from sparkle.social import service as social_service
 from sparkle.social.models import Follow
 from sparkle.watchparties.errors import (
     MomentNotFound,
@@ -112,8 +113,6 @@ async def _may_see(session: AsyncSession, viewer: User | None, party: WatchParty
     if viewer.id == party.host_id or await _participant(session, party.id, viewer.id) is not None:
         return True
     if party.visibility == Visibility.FOLLOWERS.value:
-        from sparkle.social import service as social_service
-
         return await social_service.is_following(session, viewer.id, party.host_id)
     return False
 
@@ -235,13 +234,13 @@ async def invite(session: AsyncSession, actor: User, party_id: uuid.UUID, data: 
     _open(party)
     await _controller(session, actor, party)
     ids = [u for u in dict.fromkeys(data.user_ids) if u != actor.id]
-    people = await people_repository.users(session, set(ids))
+    people = await accounts_service.user_refs(session, set(ids))
     missing = [str(u) for u in ids if u not in people]
     if missing:
         raise ValidationFailed(
             "Unknown users", fields={"userIds": f"No such users: {', '.join(missing)}"}
         )
-    blocked = await people_repository.blocked_any(session, actor.id, ids)
+    blocked = await social_service.blocked_any(session, actor.id, ids)
     now, sent = utcnow(), 0
     for uid in ids:
         if uid in blocked:
@@ -359,7 +358,7 @@ async def join(
         invited = await _participant(session, party.id, user.id)
         if invited is None or invited.invited_at is None:
             raise PartyNotFound()
-    if party.host_id != user.id and await people_repository.blocked_between(
+    if party.host_id != user.id and await social_service.blocked_between(
         session, user.id, party.host_id
     ):
         raise PartyNotFound()
@@ -578,20 +577,18 @@ async def delete_moment(
 
 
 async def read_moment(session: AsyncSession, moment: WatchPartyMoment) -> MomentRead:
-    people = await people_repository.users(session, {moment.user_id} if moment.user_id else set())
+    people = await accounts_service.user_refs(
+        session, {moment.user_id} if moment.user_id else set()
+    )
     return _to_moment(moment, people)
 
 
-def _ref(row: Any) -> UserRef:
-    return UserRef(id=row[0], username=row[1], display_name=row[2], avatar_url=row[3])
-
-
-def _to_moment(m: WatchPartyMoment, people: dict[uuid.UUID, Any]) -> MomentRead:
+def _to_moment(m: WatchPartyMoment, people: dict[uuid.UUID, UserRef]) -> MomentRead:
     who = people.get(m.user_id) if m.user_id else None
     return MomentRead(
         id=m.id,
         party_id=m.party_id,
-        user=_ref(who) if who else None,
+        user=who,
         kind=m.kind,
         content=m.content,
         video_id=m.video_id,
@@ -622,7 +619,7 @@ async def list_moments(
         limit=limit,
         descending=False,
     )
-    people = await people_repository.users(session, {m.user_id for m in rows if m.user_id})
+    people = await accounts_service.user_refs(session, {m.user_id for m in rows if m.user_id})
     return MomentPage(items=[_to_moment(m, people) for m in rows], next_cursor=next_cursor)
 
 
@@ -638,7 +635,7 @@ async def timeline(
         .limit(limit)
     )
     rows = list((await session.scalars(stmt)).all())
-    people = await people_repository.users(session, {m.user_id for m in rows if m.user_id})
+    people = await accounts_service.user_refs(session, {m.user_id for m in rows if m.user_id})
     videos: dict[str, list[MomentRead]] = defaultdict(list)
     minutes: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for m in rows:
@@ -666,7 +663,7 @@ async def hydrate(
     session: AsyncSession, viewer: User | None, parties: list[WatchParty]
 ) -> list[PartyRead]:
     ids = [p.id for p in parties]
-    hosts = await people_repository.users(session, {p.host_id for p in parties})
+    hosts = await accounts_service.user_refs(session, {p.host_id for p in parties})
     roles: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = defaultdict(list)
     if ids:
         stmt = select(
@@ -690,9 +687,7 @@ async def hydrate(
         out.append(
             PartyRead(
                 id=p.id,
-                host=_ref(host)
-                if host
-                else UserRef(id=p.host_id, username="deleted", display_name="Deleted user"),
+                host=host or UserRef(id=p.host_id, username="deleted", display_name="Deleted user"),
                 title=p.title,
                 description=p.description,
                 youtube_video_id=p.youtube_video_id,
@@ -791,10 +786,10 @@ async def participants(
         .limit(200)
     )
     rows = list((await session.scalars(stmt)).all())
-    people = await people_repository.users(session, {r.user_id for r in rows})
+    people = await accounts_service.user_refs(session, {r.user_id for r in rows})
     return [
         PartyParticipantRead(
-            user=_ref(people[r.user_id]), role=r.role, is_active=r.is_active, joined_at=r.joined_at
+            user=people[r.user_id], role=r.role, is_active=r.is_active, joined_at=r.joined_at
         )
         for r in rows
         if r.user_id in people
