@@ -91,3 +91,25 @@ async def test_nested_captures_each_see_their_kind(client: httpx.AsyncClient) ->
     assert "email.send" in [j.name for j in jobs]
     assert all(isinstance(e, events.Event) for e in captured)
     assert all(isinstance(j, events.JobRequest) for j in jobs)
+
+
+async def test_a_failed_savepoint_takes_its_events_and_jobs(rt: Runtime) -> None:
+    """What the block published or enqueued goes with its rollback; what came before stays."""
+    with events.capture_events() as captured, events.capture_jobs() as jobs:
+        async with session_scope(rt.sessions) as session:
+            await accounts_service.create(
+                session, email="kept@example.com", username="kept", hashed_password=None
+            )
+            with pytest.raises(Conflict):
+                async with events.savepoint(session):
+                    await accounts_service.create(
+                        session, email="gone@example.com", username="gone", hashed_password=None
+                    )
+                    await accounts_service.create(
+                        session, email="gone@example.com", username="gone2", hashed_password=None
+                    )
+    assert [e.payload["username"] for e in captured if e.name == "user:registered"] == ["kept"]
+    assert all("gone" not in str(j.payload) for j in jobs)
+    async with session_scope(rt.sessions) as session:
+        assert await accounts_service.get_by_email(session, "kept@example.com") is not None
+        assert await accounts_service.get_by_email(session, "gone@example.com") is None

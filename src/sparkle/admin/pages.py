@@ -15,10 +15,12 @@ from pydantic import ValidationError
 from sparkle.accounts.models import Role, User
 from sparkle.accounts.schemas import AdminUserUpdate
 from sparkle.admin import service
-from sparkle.auth.deps import OptionalPrincipal, check_csrf, get_admin
+from sparkle.auth.deps import check_csrf
+from sparkle.core import events
 from sparkle.core.db import utcnow
-from sparkle.core.deps import Client, DbSession, RuntimeDep
-from sparkle.core.errors import Forbidden, SparkleError, ValidationFailed
+from sparkle.core.deps import Client, DbSession
+from sparkle.core.errors import SparkleError, ValidationFailed
+from sparkle.web.guards import PageAdmin
 from sparkle.web.rendering import (
     form_data,
     get_viewer,
@@ -26,7 +28,6 @@ from sparkle.web.rendering import (
     redirect,
     render,
     render_error,
-    signin_redirect,
 )
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
@@ -40,18 +41,6 @@ BAN_CHOICES = [
     ("365", "1 year"),
     ("lift", "Lift ban"),
 ]
-
-
-async def _admin_or_response(
-    request: Request, principal: OptionalPrincipal, rt: RuntimeDep
-) -> User | Response:
-    """The admin, or the page to answer instead: sign-in for the anonymous, 403 for others."""
-    if principal is None:
-        return signin_redirect(request)
-    try:
-        return await get_admin(principal.user, rt)
-    except Forbidden as exc:
-        return render_error(request, 403, exc.title, exc.detail)
 
 
 def _row(request: Request, user: User) -> Response:
@@ -68,7 +57,8 @@ async def _update(
     ip: str | None,
 ) -> Response:
     try:
-        user = await service.update_user(db, admin, user_id, AdminUserUpdate(**data), ip=ip)
+        async with events.savepoint(db):  # a refused change leaves nothing behind
+            user = await service.update_user(db, admin, user_id, AdminUserUpdate(**data), ip=ip)
     except ValidationError as exc:
         raise ValidationFailed("Invalid value") from exc
     except SparkleError as exc:
@@ -81,12 +71,7 @@ async def _update(
 
 
 @router.get("/admin/users")
-async def users(
-    request: Request, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep
-) -> Response:
-    admin = await _admin_or_response(request, principal, rt)
-    if isinstance(admin, Response):
-        return admin
+async def users(request: Request, admin: PageAdmin, db: DbSession) -> Response:
     params = request.query_params
     q = params.get("q", "").strip()[:100]
     role = params.get("role") if params.get("role") in ROLES else ""
@@ -118,14 +103,10 @@ async def users(
 async def change_role(
     request: Request,
     user_id: uuid.UUID,
-    principal: OptionalPrincipal,
+    admin: PageAdmin,
     db: DbSession,
-    rt: RuntimeDep,
     client: Client,
 ) -> Response:
-    admin = await _admin_or_response(request, principal, rt)
-    if isinstance(admin, Response):
-        return admin
     role = (await form_data(request)).get("role", "")
     return await _update(request, db, admin, user_id, {"role": role}, client.ip)
 
@@ -134,14 +115,10 @@ async def change_role(
 async def ban(
     request: Request,
     user_id: uuid.UUID,
-    principal: OptionalPrincipal,
+    admin: PageAdmin,
     db: DbSession,
-    rt: RuntimeDep,
     client: Client,
 ) -> Response:
-    admin = await _admin_or_response(request, principal, rt)
-    if isinstance(admin, Response):
-        return admin
     duration = (await form_data(request)).get("duration", "")
     if duration != "lift" and duration not in dict(BAN_CHOICES):
         raise ValidationFailed("Choose a ban duration", fields={"duration": "Unknown duration"})

@@ -23,8 +23,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -129,7 +129,8 @@ _captures: list[list[Event | JobRequest]] = []
 
 
 def _buffer(session: AsyncSession) -> list[Event | JobRequest]:
-    return session.info.setdefault(BUFFER_KEY, [])
+    buffer: list[Event | JobRequest] = session.info.setdefault(BUFFER_KEY, [])
+    return buffer
 
 
 def publish(session: AsyncSession, event: DomainEvent) -> None:
@@ -176,6 +177,20 @@ def discard(session: AsyncSession) -> None:
     session.info.pop(BUFFER_KEY, None)
 
 
+@asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """A nested transaction whose events and jobs go with it: when the block raises, its rows,
+    the events it published and the jobs it enqueued are undone, and the caller (a page that
+    answers a refused change with a form) can go on in the same transaction."""
+    mark = len(_buffer(session))
+    try:
+        async with session.begin_nested():
+            yield
+    except BaseException:
+        del _buffer(session)[mark:]
+        raise
+
+
 async def flush(session: AsyncSession) -> None:
     """Release what the committed transaction buffered."""
     from sparkle.core import jobs
@@ -210,7 +225,8 @@ async def _after_commit(item: Event) -> None:
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
     # Jobs cross process boundaries in the distributed mode; round-trip them through JSON now
     # so both modes see the same values.
-    return json.loads(json.dumps(payload, default=str))
+    roundtripped: dict[str, Any] = json.loads(json.dumps(payload, default=str))
+    return roundtripped
 
 
 def _stop_capture(seen: list[Event | JobRequest]) -> None:

@@ -19,17 +19,17 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from fastapi.templating import Jinja2Templates
 
 from sparkle.accounts.models import User
-from sparkle.auth.deps import OptionalPrincipal, get_admin
 from sparkle.core import mail, runtime
 from sparkle.core.deps import DbSession, RuntimeDep
-from sparkle.core.errors import Forbidden, NotFound
+from sparkle.core.errors import NotFound
 from sparkle.email import catalog, service, tokens
 from sparkle.email.models import EmailCategory
 from sparkle.notifications import preferences
 from sparkle.notifications.models import NotificationType
 from sparkle.web.debug import RULE as DEBUG_RULE
 from sparkle.web.debug import require_debug_access
-from sparkle.web.rendering import form_data, get_viewer, render, render_error, signin_redirect
+from sparkle.web.guards import PageAdmin
+from sparkle.web.rendering import form_data, get_viewer, render, render_error
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(mail.TEMPLATES_DIR))
@@ -178,15 +178,6 @@ async def track_click(signed: str, index: int, db: DbSession, rt: RuntimeDep) ->
 # --- admin previews ---------------------------------------------------------------------------
 
 
-async def _admin(request: Request, principal: OptionalPrincipal, rt: RuntimeDep) -> User | Response:
-    if principal is None:
-        return signin_redirect(request)
-    try:
-        return await get_admin(principal.user, rt)
-    except Forbidden as exc:
-        return render_error(request, 403, exc.title, exc.detail)
-
-
 def preview(
     rt: runtime.Runtime, spec: catalog.TemplateSpec, accent: str | None = None
 ) -> mail.RenderedMail:
@@ -205,10 +196,7 @@ def _spec(name: str) -> catalog.TemplateSpec:
 
 
 @router.get("/admin/email/templates", dependencies=[Depends(get_viewer)])
-async def template_list(request: Request, principal: OptionalPrincipal, rt: RuntimeDep) -> Response:
-    admin = await _admin(request, principal, rt)
-    if isinstance(admin, Response):
-        return admin
+async def template_list(request: Request, admin: PageAdmin, rt: RuntimeDep) -> Response:
     items = [
         {
             "name": s.name,
@@ -223,11 +211,8 @@ async def template_list(request: Request, principal: OptionalPrincipal, rt: Runt
 
 @router.get("/admin/email/templates/{name}", dependencies=[Depends(get_viewer)])
 async def template_preview(
-    request: Request, name: str, principal: OptionalPrincipal, rt: RuntimeDep
+    request: Request, name: str, admin: PageAdmin, rt: RuntimeDep
 ) -> Response:
-    admin = await _admin(request, principal, rt)
-    if isinstance(admin, Response):
-        return admin
     spec = catalog.get(name)
     if spec is None:
         return render_error(request, 404, "No such email template")
@@ -240,22 +225,12 @@ def _loaded(user: User) -> bool:
 
 
 @router.get("/admin/email/templates/{name}/html", dependencies=[Depends(get_viewer)])
-async def template_html(
-    request: Request, name: str, principal: OptionalPrincipal, rt: RuntimeDep
-) -> Response:
-    admin = await _admin(request, principal, rt)
-    if isinstance(admin, Response):
-        return admin
+async def template_html(request: Request, name: str, admin: PageAdmin, rt: RuntimeDep) -> Response:
     return HTMLResponse(preview(rt, _spec(name)).html, headers=_EMAIL_HTML_HEADERS)
 
 
 @router.get("/admin/email/templates/{name}/text", dependencies=[Depends(get_viewer)])
-async def template_text(
-    request: Request, name: str, principal: OptionalPrincipal, rt: RuntimeDep
-) -> Response:
-    admin = await _admin(request, principal, rt)
-    if isinstance(admin, Response):
-        return admin
+async def template_text(request: Request, name: str, admin: PageAdmin, rt: RuntimeDep) -> Response:
     return PlainTextResponse(preview(rt, _spec(name)).text)
 
 

@@ -12,19 +12,20 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from sparkle.accounts import service as accounts_service
-from sparkle.auth.deps import OptionalPrincipal, check_csrf
+from sparkle.auth.deps import check_csrf
+from sparkle.core import events
 from sparkle.core.deps import DbSession, RuntimeDep
 from sparkle.core.errors import SparkleError
 from sparkle.messaging import service
 from sparkle.messaging.schemas import ConversationCreate, ConversationRead, MessageCreate
 from sparkle.reactions.models import ReactionType
+from sparkle.web.guards import PageUser
 from sparkle.web.rendering import (
     form_data,
     get_viewer,
     redirect,
     render,
     render_error,
-    signin_redirect,
 )
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
@@ -71,32 +72,27 @@ async def _page(request: Request, db: Any, user: Any, active_id: uuid.UUID | Non
 
 
 @router.get("/messages")
-async def messages_page(request: Request, principal: OptionalPrincipal, db: DbSession) -> Response:
-    if principal is None:
-        return signin_redirect(request)
-    return await _page(request, db, principal.user, None)
+async def messages_page(request: Request, user: PageUser, db: DbSession) -> Response:
+    return await _page(request, db, user, None)
 
 
 @router.get("/messages/{conversation_id}")
 async def thread_page(
-    request: Request, conversation_id: uuid.UUID, principal: OptionalPrincipal, db: DbSession
+    request: Request, conversation_id: uuid.UUID, user: PageUser, db: DbSession
 ) -> Response:
-    if principal is None:
-        return signin_redirect(request)
-    return await _page(request, db, principal.user, conversation_id)
+    return await _page(request, db, user, conversation_id)
 
 
 @router.post("/messages/new", dependencies=CSRF)
-async def start(request: Request, principal: OptionalPrincipal, db: DbSession) -> Response:
+async def start(request: Request, user: PageUser, db: DbSession) -> Response:
     """Start (or reopen) a conversation with someone by username."""
-    if principal is None:
-        return signin_redirect(request)
     form = await form_data(request)
     names = [n.strip().lstrip("@") for n in form.get("usernames", "").split(",") if n.strip()]
     try:
         ids = [(await accounts_service.access_by_username(db, n)).id for n in names]
         data = ConversationCreate(participant_ids=ids, title=form.get("title") or None)
-        conv, _ = await service.create_conversation(db, principal.user, data)
+        async with events.savepoint(db):
+            conv, _ = await service.create_conversation(db, user, data)
     except (SparkleError, ValidationError) as exc:
         detail = exc.detail if isinstance(exc, SparkleError) else "Name at least one user"
         return redirect(request, "/messages", message=detail, kind="error")
@@ -107,22 +103,21 @@ async def start(request: Request, principal: OptionalPrincipal, db: DbSession) -
 async def send(
     request: Request,
     conversation_id: uuid.UUID,
-    principal: OptionalPrincipal,
+    user: PageUser,
     db: DbSession,
     rt: RuntimeDep,
 ) -> Response:
     """The composer without JavaScript (with it, messages go over the socket)."""
-    if principal is None:
-        return signin_redirect(request)
     form = await form_data(request)
     try:
-        await service.send(
-            db,
-            principal.user,
-            conversation_id,
-            MessageCreate(content=form.get("content", "")),
-            limiter=rt.limiter,
-        )
+        async with events.savepoint(db):
+            await service.send(
+                db,
+                user,
+                conversation_id,
+                MessageCreate(content=form.get("content", "")),
+                limiter=rt.limiter,
+            )
     except (SparkleError, ValidationError) as exc:
         detail = exc.detail if isinstance(exc, SparkleError) else "Write something first"
         return redirect(request, f"/messages/{conversation_id}", message=detail, kind="error")
@@ -135,26 +130,25 @@ async def react(
     conversation_id: uuid.UUID,
     message_id: uuid.UUID,
     kind: str,
-    principal: OptionalPrincipal,
+    user: PageUser,
     db: DbSession,
     rt: RuntimeDep,
 ) -> Response:
     """A reaction toggle without JavaScript (with it, the page calls the API)."""
-    if principal is None:
-        return signin_redirect(request)
     form = await form_data(request)
     back = f"/messages/{conversation_id}"
     if kind not in {t.value for t in ReactionType}:
         return redirect(request, back, message="Unknown reaction", kind="error")
     try:
-        await service.react(
-            db,
-            principal.user,
-            message_id,
-            ReactionType(kind),
-            on=form.get("action") != "remove",
-            limiter=rt.limiter,
-        )
+        async with events.savepoint(db):
+            await service.react(
+                db,
+                user,
+                message_id,
+                ReactionType(kind),
+                on=form.get("action") != "remove",
+                limiter=rt.limiter,
+            )
     except SparkleError as exc:
         return redirect(request, back, message=exc.detail, kind="error")
     return redirect(request, f"{back}#message-{message_id}")

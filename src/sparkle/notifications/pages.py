@@ -13,11 +13,13 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from sparkle.auth.deps import OptionalPrincipal, check_csrf
+from sparkle.core import events
 from sparkle.core.deps import DbSession
 from sparkle.core.errors import SparkleError, ValidationFailed
 from sparkle.notifications import preferences, service
 from sparkle.notifications.models import Channel, NotificationType
 from sparkle.notifications.schemas import NotificationRead, PreferencesUpdate
+from sparkle.web.guards import PageUser
 from sparkle.web.rendering import (
     field_errors,
     form_data,
@@ -27,7 +29,6 @@ from sparkle.web.rendering import (
     render,
     render_error,
     safe_next,
-    signin_redirect,
 )
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
@@ -98,17 +99,13 @@ async def bell(request: Request, principal: OptionalPrincipal, db: DbSession) ->
 
 
 @router.get("/notifications")
-async def notifications_page(
-    request: Request, principal: OptionalPrincipal, db: DbSession
-) -> Response:
-    if principal is None:
-        return signin_redirect(request)
+async def notifications_page(request: Request, user: PageUser, db: DbSession) -> Response:
     tab = request.query_params.get("tab", "all")
     tab = tab if tab in TABS else "all"
     cursor = request.query_params.get("cursor")
     try:
         page = await service.list_for_user(
-            db, principal.user, cursor=cursor, limit=PAGE_SIZE, unread=tab == "unread"
+            db, user, cursor=cursor, limit=PAGE_SIZE, unread=tab == "unread"
         )
     except SparkleError as exc:
         return render_error(request, 400, "This page does not exist", exc.detail)
@@ -120,7 +117,7 @@ async def notifications_page(
         "next_url": f"/notifications?tab={tab}&cursor={page.next_cursor}"
         if page.next_cursor
         else None,
-        "unread": await service.unread_count(db, principal.user.id),
+        "unread": await service.unread_count(db, user.id),
     }
     if is_htmx(request) and cursor:
         return render(request, "notifications/_items.html", context)
@@ -129,13 +126,11 @@ async def notifications_page(
 
 @router.get("/notifications/{notification_id}/open")
 async def open_notification(
-    request: Request, notification_id: uuid.UUID, principal: OptionalPrincipal, db: DbSession
+    request: Request, notification_id: uuid.UUID, user: PageUser, db: DbSession
 ) -> Response:
     """Mark the notification read and go to what it is about."""
-    if principal is None:
-        return signin_redirect(request)
     try:
-        item = await service.mark_read(db, principal.user, notification_id)
+        item = await service.mark_read(db, user, notification_id)
     except SparkleError:
         return render_error(request, 404, "Notification not found")
     return redirect(request, safe_next(item.url, "/notifications"))
@@ -143,17 +138,15 @@ async def open_notification(
 
 @router.post("/notifications/{notification_id}/read", dependencies=CSRF)
 async def read_one(
-    request: Request, notification_id: uuid.UUID, principal: OptionalPrincipal, db: DbSession
+    request: Request, notification_id: uuid.UUID, user: PageUser, db: DbSession
 ) -> Response:
-    if principal is None:
-        return signin_redirect(request)
     try:
-        item = await service.mark_read(db, principal.user, notification_id)
+        item = await service.mark_read(db, user, notification_id)
     except SparkleError:
         return render_error(request, 404, "Notification not found")
     if not is_htmx(request):
         return redirect(request, "/notifications")
-    count = await service.unread_count(db, principal.user.id)
+    count = await service.unread_count(db, user.id)
     return render(
         request,
         "notifications/_item.html",
@@ -164,25 +157,21 @@ async def read_one(
 
 @router.post("/notifications/{notification_id}/delete", dependencies=CSRF)
 async def delete_one(
-    request: Request, notification_id: uuid.UUID, principal: OptionalPrincipal, db: DbSession
+    request: Request, notification_id: uuid.UUID, user: PageUser, db: DbSession
 ) -> Response:
-    if principal is None:
-        return signin_redirect(request)
     try:
-        await service.delete(db, principal.user, notification_id)
+        await service.delete(db, user, notification_id)
     except SparkleError:
         return render_error(request, 404, "Notification not found")
     if not is_htmx(request):
         return redirect(request, "/notifications", message="Notification deleted.")
-    count = await service.unread_count(db, principal.user.id)
+    count = await service.unread_count(db, user.id)
     return Response("", headers={"HX-Trigger": f'{{"sparkle:unread-count": {count}}}'})
 
 
 @router.post("/notifications/read-all", dependencies=CSRF)
-async def read_all(request: Request, principal: OptionalPrincipal, db: DbSession) -> Response:
-    if principal is None:
-        return signin_redirect(request)
-    changed = await service.mark_all_read(db, principal.user)
+async def read_all(request: Request, user: PageUser, db: DbSession) -> Response:
+    changed = await service.mark_all_read(db, user)
     message = "All caught up." if changed else None
     return redirect(request, "/notifications", message=message)
 
@@ -202,12 +191,8 @@ def _form_context(
 
 
 @router.get("/settings/notifications")
-async def preferences_page(
-    request: Request, principal: OptionalPrincipal, db: DbSession
-) -> Response:
-    if principal is None:
-        return signin_redirect(request)
-    prefs = await preferences.get_preferences(db, principal.user.id)
+async def preferences_page(request: Request, user: PageUser, db: DbSession) -> Response:
+    prefs = await preferences.get_preferences(db, user.id)
     return render(request, "notifications/preferences.html", _form_context(prefs))
 
 
@@ -235,15 +220,10 @@ def _update_from(form: dict[str, str]) -> PreferencesUpdate:
 
 
 @router.post("/settings/notifications", dependencies=CSRF)
-async def save_preferences(
-    request: Request, principal: OptionalPrincipal, db: DbSession
-) -> Response:
-    if principal is None:
-        return signin_redirect(request)
-    user = principal.user
+async def save_preferences(request: Request, user: PageUser, db: DbSession) -> Response:
     form = await form_data(request)
     try:
-        async with db.begin_nested():
+        async with events.savepoint(db):
             await service.update_preferences(db, user, _update_from(form))
     except (ValidationError, SparkleError) as exc:
         prefs = await preferences.get_preferences(db, user.id)

@@ -12,10 +12,12 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from sparkle.auth.deps import OptionalPrincipal, check_csrf
+from sparkle.core import events
 from sparkle.core.deps import DbSession
 from sparkle.core.errors import SparkleError
 from sparkle.watchparties import service
 from sparkle.watchparties.schemas import PartyCreate
+from sparkle.web.guards import PageUser
 from sparkle.web.rendering import (
     field_errors,
     form_data,
@@ -23,7 +25,6 @@ from sparkle.web.rendering import (
     redirect,
     render,
     render_error,
-    signin_redirect,
 )
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
@@ -50,9 +51,7 @@ async def parties_page(request: Request, principal: OptionalPrincipal, db: DbSes
 
 
 @router.post("/watch-parties", dependencies=CSRF)
-async def create_party(request: Request, principal: OptionalPrincipal, db: DbSession) -> Response:
-    if principal is None:
-        return signin_redirect(request)
+async def create_party(request: Request, user: PageUser, db: DbSession) -> Response:
     form = await form_data(request)
     try:
         data = PartyCreate(
@@ -64,17 +63,16 @@ async def create_party(request: Request, principal: OptionalPrincipal, db: DbSes
             if form.get("scheduled_for")
             else None,
         )
-        party = await service.create(db, principal.user, data)
+        async with events.savepoint(db):
+            party = await service.create(db, user, data)
     except (ValidationError, SparkleError, ValueError) as exc:
         errors = (
             field_errors(exc)
             if isinstance(exc, ValidationError | SparkleError)
             else {"scheduledFor": "Invalid time"}
         )
-        live = await service.list_parties(db, principal.user, status="live", cursor=None, limit=30)
-        upcoming = await service.list_parties(
-            db, principal.user, status="upcoming", cursor=None, limit=30
-        )
+        live = await service.list_parties(db, user, status="live", cursor=None, limit=30)
+        upcoming = await service.list_parties(db, user, status="upcoming", cursor=None, limit=30)
         return render(
             request,
             "watchparties/index.html",

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sparkle.auth.errors import AccountSuspended, CsrfFailed
 from sparkle.auth.pages import clear_session_cookies
 from sparkle.core.errors import SparkleError, Unauthorized
+from sparkle.web.guards import SignInRequired
 from sparkle.web.rendering import render, render_error, signin_redirect
 
 log = structlog.get_logger(__name__)
@@ -48,6 +49,8 @@ def install(app: FastAPI) -> None:
     }
 
     async def sparkle_error(request: Request, exc: SparkleError) -> Response:
+        if isinstance(exc, SignInRequired):  # a member's page: sign in, then come back
+            return signin_redirect(request)
         if not wants_html(request):
             return await json_handlers[SparkleError](request, exc)
         if isinstance(exc, Unauthorized) and request.method == "GET":
