@@ -98,6 +98,7 @@ def raw_cursor(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
+@pytest.mark.usefixtures("rt")  # cursors are signed with the runtime's SECRET_KEY
 class TestCursor:
     def test_round_trip(self) -> None:
         c = Cursor(datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC), uuid.uuid4())

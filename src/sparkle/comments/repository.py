@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -14,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import Profile, User
 from sparkle.comments.models import Comment
-from sparkle.core.errors import ValidationFailed
+from sparkle.core import cursors
 
 # A comment with what its author shows: (Comment, username, display name, avatar, author deleted at).
 CommentRow = Row[tuple[Comment, str, str | None, str | None, datetime | None]]
@@ -36,22 +34,16 @@ def encode_cursor(sort: str, comment: Comment) -> str:
     values: list[Any] = [sort, comment.created_at.isoformat(), str(comment.id)]
     if sort == "top":
         values.append(comment.reaction_count)
-    raw = json.dumps(values, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.seal(values)
 
 
 def _decode_cursor(token: str, sort: str) -> tuple[datetime, uuid.UUID, int]:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if values[0] != sort:
-            raise ValueError("cursor of another sort order")
-        created_at, ident = datetime.fromisoformat(values[1]), uuid.UUID(values[2])
-        if created_at.tzinfo is None:
-            raise ValueError("naive timestamp")
-        count = int(values[3]) if sort == "top" else 0
-        return created_at, ident, count
-    except (ValueError, TypeError, IndexError, KeyError, json.JSONDecodeError) as exc:
-        raise ValidationFailed("Invalid cursor", fields={"cursor": "Invalid cursor"}) from exc
+    values = cursors.unseal(token, 4 if sort == "top" else 3)
+    if values[0] != sort:
+        raise cursors.InvalidCursor()
+    created_at, ident = cursors.as_datetime(values[1]), cursors.as_uuid(values[2])
+    count = cursors.as_int(values[3], minimum=0) if sort == "top" else 0
+    return created_at, ident, count
 
 
 def _after(sort: str, cursor: str) -> Any:

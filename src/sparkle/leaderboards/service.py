@@ -3,13 +3,13 @@ standings into the Redis mirror, and the reads behind the API and the page."""
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sparkle.core import cursors
 from sparkle.core.db import utcnow
 from sparkle.core.errors import ValidationFailed
 from sparkle.leaderboards import repository
@@ -42,22 +42,17 @@ def parse_period(value: str | Period, *, archived: bool = False) -> Period:
 
 
 def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"p:{position}".encode()).decode().rstrip("=")
+    return cursors.seal(["p", position])
 
 
 def decode_cursor(token: str | None) -> int:
     """The position a page continues after (0 for the first page)."""
     if not token:
         return 0
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        tag, _, value = raw.partition(":")
-        position = int(value)
-        if tag != "p" or position < 0:
-            raise ValueError(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("Invalid cursor", fields={"cursor": "Invalid cursor"}) from None
-    return position
+    tag, position = cursors.unseal(token, 2)
+    if tag != "p":
+        raise cursors.InvalidCursor()
+    return cursors.as_int(position, minimum=0)
 
 
 def _check_limit(limit: int) -> None:

@@ -3,10 +3,9 @@ counts, the viewer's reactions), each fetched in one query for the whole page.""
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from sparkle.accounts.models import Profile, User
-from sparkle.core.errors import ValidationFailed
+from sparkle.core import cursors
 from sparkle.posts.models import Category, Post, PostStatus, PostTag, Tag, TrendingPost
 from sparkle.reactions.models import Reaction
 
@@ -113,36 +112,23 @@ def _encode(sort: str, values: list[Any]) -> str:
         v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v
         for v in values
     ]
-    raw = json.dumps([sort, *plain], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.seal([sort, *plain])
+
+
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "datetime": cursors.as_datetime,
+    "uuid": cursors.as_uuid,
+    "int": cursors.as_int,
+    "float": cursors.as_float,
+}
 
 
 def _decode(token: str, sort: str, keys: list[SortKey]) -> list[Any]:
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(raw, list) or len(raw) != len(keys) + 1 or raw[0] != sort:
-            raise ValueError("cursor of another listing")
-        out: list[Any] = []
-        for key, value in zip(keys, raw[1:], strict=True):
-            if key.kind == "datetime":
-                out.append(datetime.fromisoformat(value))
-            elif key.kind == "uuid":
-                out.append(uuid.UUID(value))
-            elif key.kind == "int" and isinstance(value, int) and not isinstance(value, bool):
-                out.append(value)
-            elif (
-                key.kind == "float"
-                and isinstance(value, (int, float))
-                and not isinstance(value, bool)
-            ):
-                out.append(float(value))
-            else:
-                raise ValueError("bad cursor value")
-        if any(v.tzinfo is None for v in out if isinstance(v, datetime)):
-            raise ValueError("naive datetime")
-        return out
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise ValidationFailed("Invalid cursor", fields={"cursor": "Invalid cursor"}) from exc
+    """The sort values in a signed cursor of this listing, each within its column's range."""
+    raw = cursors.unseal(token, len(keys) + 1)
+    if raw[0] != sort:
+        raise cursors.InvalidCursor()
+    return [_DECODERS[key.kind](value) for key, value in zip(keys, raw[1:], strict=True)]
 
 
 def _after(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:

@@ -9,16 +9,14 @@ matches of an extremely common word are not reachable."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
-import uuid
 from dataclasses import dataclass
 from types import ModuleType
 
 from limits import parse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sparkle.core import cursors
 from sparkle.core.errors import ValidationFailed
 from sparkle.core.ratelimit import Limiter
 from sparkle.search import postgres, sqlite
@@ -49,17 +47,17 @@ class PageCursor:
             self.position.score,
             str(self.position.id),
         ]
-        data = json.dumps(raw, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+        return cursors.seal(raw)
 
     @classmethod
     def decode(cls, token: str, query_key: str) -> PageCursor:
-        try:
-            data = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            key, fuzzy, tier, score, ident = json.loads(data)
-            cursor = cls(str(key), bool(fuzzy), int(tier), Position(float(score), uuid.UUID(ident)))
-        except (ValueError, TypeError, json.JSONDecodeError) as exc:
-            raise ValidationFailed("Invalid cursor", fields={"cursor": "Invalid cursor"}) from exc
+        key, fuzzy, tier, score, ident = cursors.unseal(token, 5)
+        cursor = cls(
+            cursors.as_str(key),
+            bool(cursors.as_int(fuzzy)),
+            cursors.as_int(tier),
+            Position(cursors.as_float(score), cursors.as_uuid(ident)),
+        )
         if cursor.query_key != query_key or cursor.tier not in (0, 1):
             raise ValidationFailed(
                 "This cursor belongs to another search",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,31 +11,45 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from sparkle.core.errors import ValidationFailed
+from sparkle.core import cursors
 
 
 @dataclass
 class Cursor:
-    """An opaque position: the sort value and id of the last item of a page."""
+    """An opaque position: the sort value and id of the last item of a page, signed
+    (`sparkle.core.cursors`)."""
 
     value: Any
     id: uuid.UUID
 
     def encode(self) -> str:
         value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
-        raw = json.dumps([value, str(self.id)], separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return cursors.seal([value, str(self.id)])
 
     @classmethod
     def decode(cls, token: str, *, datetime_value: bool = True) -> Cursor:
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            value, ident = json.loads(raw)
-            if datetime_value and value is not None:
-                value = datetime.fromisoformat(value)
-            return cls(value, uuid.UUID(ident))
-        except (ValueError, TypeError, json.JSONDecodeError) as exc:
-            raise ValidationFailed("Invalid cursor", fields={"cursor": "Invalid cursor"}) from exc
+        """The position in `token`; a 400 for a cursor this server did not issue, and for a
+        value a sort column cannot hold (a naive datetime, an integer beyond 64 bits)."""
+        value, ident = cursors.unseal(token, 2)
+        if value is None:
+            pass
+        elif datetime_value:
+            value = cursors.as_datetime(value)
+        elif isinstance(value, float):
+            value = cursors.as_float(value)
+        elif isinstance(value, int):
+            value = cursors.as_int(value)
+        else:
+            value = cursors.as_str(value, max_length=1000)
+        return cls(value, cursors.as_uuid(ident))
+
+
+def _python_type(column: InstrumentedAttribute[Any]) -> type | None:
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:
+        return None
+    return kind if kind in (datetime, int, str, float) else None
 
 
 async def keyset_page(
@@ -51,9 +63,11 @@ async def keyset_page(
     descending: bool = True,
 ) -> tuple[list[Any], str | None]:
     """Return one page of `stmt` (rows of one entity) and the cursor of the next page."""
-    datetime_value = sort_col.type.python_type is datetime
+    python_type = _python_type(sort_col)
     if cursor:
-        c = Cursor.decode(cursor, datetime_value=datetime_value)
+        c = Cursor.decode(cursor, datetime_value=python_type is datetime)
+        if c.value is not None and python_type is not None and not isinstance(c.value, python_type):
+            raise cursors.InvalidCursor()
         if descending:
             stmt = stmt.where(or_(sort_col < c.value, and_(sort_col == c.value, id_col < c.id)))
         else:
