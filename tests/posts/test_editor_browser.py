@@ -45,7 +45,8 @@ PASTE_JS = """(html) => {
   const data = new DataTransfer();
   data.setData("text/html", html);
   data.setData("text/plain", html.replace(/<[^>]+>/g, ""));
-  target.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  const paste = { clipboardData: data, bubbles: true, cancelable: true };
+  target.dispatchEvent(new ClipboardEvent("paste", paste));
 }"""
 
 # HTML as other sites and editors write it, with every optional attribute the schema reads.
@@ -283,7 +284,7 @@ async def test_errors_show_next_to_the_button_that_caused_them(
     await page.evaluate(
         """() => {
           const editor = document.querySelector("[data-testid=editor]").editor;
-          editor.commands.setContent({ type: "doc", content: [{ type: "paragraph", content: [{ type: "text", text: "Fine." }] }] });
+          editor.commands.setContent("<p>Fine.</p>");
         }"""
     )
     await page.get_by_role("button", name="Publish").click()

@@ -344,9 +344,9 @@ class _Walker:
             styled = f' type="{style}"' if style in LIST_TYPES and style != "1" else ""
             return f"<ol{numbered}{styled}>{inner}</ol>"
         if kind == "codeBlock":
-            lang = attrs.get("language")
-            lang = lang.lower() if isinstance(lang, str) else None
-            named = lang is not None and safe_html.LANGUAGE_RE.match(lang)
+            language = attrs.get("language")
+            lang = language.lower() if isinstance(language, str) else ""
+            named = safe_html.LANGUAGE_RE.match(lang)
             cls = f' class="language-{safe_html.escape(lang)}"' if named else ""
             return f"<pre><code{cls}>{inner}</code></pre>"
         if kind == "horizontalRule":
