@@ -160,7 +160,12 @@ function engaged(thread) {
   if (!thread) return false;
   const active = document.activeElement;
   if (active && active.tagName === "TEXTAREA" && thread.contains(active)) return true;
-  for (const box of thread.querySelectorAll("textarea")) if (box.value.trim()) return true;
+  for (const box of thread.querySelectorAll("textarea")) {
+    if (!box.value.trim()) continue;
+    // A closed form's text counts only once the reader changed it: the Edit form of their own
+    // comment comes filled with the comment.
+    if (!box.closest("details:not([open])") || box.value !== box.defaultValue) return true;
+  }
   return Boolean(thread.querySelector("details[open]"));
 }
 
@@ -301,13 +306,11 @@ function setupPostPage(postId) {
 
 // --- notifications ---------------------------------------------------------------------------
 
+// The bell (its badge and its screen-reader text) is kept by notifications.js, which listens
+// for this event.
 function setUnread(count) {
   if (typeof count !== "number") return;
-  for (const el of document.querySelectorAll("[data-unread-count]")) {
-    el.dataset.unreadCount = String(count);
-    el.textContent = count < 100 ? String(count) : "99+";
-    el.classList.toggle("is-empty", count === 0);
-  }
+  document.body.dispatchEvent(new CustomEvent("sparkle:unread-count", { detail: count }));
 }
 
 // --- start -----------------------------------------------------------------------------------
