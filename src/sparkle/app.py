@@ -25,6 +25,8 @@ from sparkle.core.queue import embedded as embedded_jobs
 from sparkle.media import policy as media_policy
 from sparkle.web.errors import install as install_page_errors
 
+embedded_jobs.register_handler_modules("sparkle.domains")
+
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 TAGS = [

@@ -21,9 +21,13 @@ from sqlalchemy.engine import Connection
 from sparkle.core import demo
 from sparkle.core.config import ConfigError, Settings, get_settings
 from sparkle.core.demo import DEMO_PASSWORD, ContentReport, demo_people
+from sparkle.core.queue import embedded as embedded_jobs
 from sparkle.search.cli import search_app
 
 __all__ = ["DEMO_PASSWORD", "app", "demo_people"]
+
+# Imported by the job commands before a worker or broker starts (not at start-up).
+embedded_jobs.register_handler_modules("sparkle.domains")
 
 app = typer.Typer(
     name="sparkle",

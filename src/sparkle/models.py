@@ -1,7 +1,7 @@
 """Every domain's models, imported for Alembic and the mapper registry."""
 
 from sparkle.accounts.models import Profile, User
-from sparkle.admin.models import AuditLog
+from sparkle.audit.models import AuditLog
 from sparkle.auth.models import AccountToken, LoginHistory, OAuthAccount, RecoveryCode, Session
 from sparkle.comments.models import Comment
 from sparkle.core.db import Base

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sparkle.admin.models import AuditLog
+from sparkle.audit.models import AuditLog
 from tests.conftest import Account
 
 # Plus the signed-in viewer's own follow relation to the user, which the follow button needs.

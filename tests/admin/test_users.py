@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import Role
-from sparkle.admin.models import AuditLog
+from sparkle.audit.models import AuditLog
 from sparkle.core.db import utcnow
 from tests.conftest import Account
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from sparkle.accounts import service as accounts_service
 from sparkle.accounts.models import Role
-from sparkle.admin.models import AuditLog
+from sparkle.audit.models import AuditLog
 from sparkle.core.db import session_scope, utcnow
 from sparkle.core.runtime import Runtime
 from tests.web.pages import HTML, csrf_token, post_form, sign_in

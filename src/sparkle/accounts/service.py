@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts import repository
-from sparkle.accounts.errors import ProfileForbidden, UserNotFound
-from sparkle.accounts.events import UserRegistered, UserUpdated
+from sparkle.accounts.errors import ProfileForbidden, UserExists, UserNotFound
+from sparkle.accounts.events import UserBanned, UserRegistered, UserUpdated
 from sparkle.accounts.models import Profile, Role, User
 from sparkle.accounts.schemas import (
     ProfileRead,
@@ -20,10 +21,9 @@ from sparkle.accounts.schemas import (
     UserRead,
     UserRef,
 )
-from sparkle.admin import service as admin_service
+from sparkle.audit import service as audit_service
 from sparkle.core import events
-from sparkle.core.db import utcnow
-from sparkle.core.errors import Conflict
+from sparkle.core.db import keyset_page, utcnow
 
 
 async def create(
@@ -42,10 +42,8 @@ async def create(
     if await repository.username_taken(session, username):
         fields["username"] = "This username is taken"
     if fields:
-        raise Conflict(
-            "User with this " + " and ".join(fields) + " already exists",
-            fields=fields,
-            code="user_exists",
+        raise UserExists(
+            "User with this " + " and ".join(fields) + " already exists", fields=fields
         )
     user = User(
         email=email,
@@ -65,7 +63,7 @@ async def create(
             fields["email"] = "An account with this email already exists"
         if await repository.username_taken(session, username):
             fields["username"] = "This username is taken"
-        raise Conflict("User already exists", fields=fields, code="user_exists") from exc
+        raise UserExists(fields=fields) from exc
     events.publish(session, UserRegistered(user_id=user.id, username=username))
     return user
 
@@ -185,11 +183,47 @@ async def update_profile(
     user.updated_at = utcnow()
     await session.flush()
     if actor.id != user.id:
-        await admin_service.record(
-            session, actor=actor, action="profile.update", target=user, changes=changes, ip=ip
+        await audit_service.record(
+            session,
+            actor_id=actor.id,
+            action="profile.update",
+            target_id=user.id,
+            changes=changes,
+            ip=ip,
         )
     events.publish(session, UserUpdated(user_id=user.id))
     return user
+
+
+async def search(
+    session: AsyncSession, *, query: str | None, role: str | None, cursor: str | None, limit: int
+) -> tuple[list[User], str | None]:
+    """One keyset page of the users whose email or username contains `query`, of `role`,
+    newest first (the administration's user list)."""
+    stmt = repository.search_statement(query, role)
+    return await keyset_page(
+        session, stmt, sort_col=User.created_at, id_col=User.id, cursor=cursor, limit=limit
+    )
+
+
+async def change_standing(
+    session: AsyncSession, user: User, changes: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Apply an administrator's `changes` to `user`'s `role` and `banned_until`; returns what
+    really changed, `{field: {"from": old, "to": new}}` (nothing is written when it is empty).
+    A ban that is in force publishes `user:banned`. The caller checks who may do this."""
+    diff = {
+        k: {"from": getattr(user, k), "to": v} for k, v in changes.items() if getattr(user, k) != v
+    }
+    if not diff:
+        return diff
+    for key, change in diff.items():
+        setattr(user, key, change["to"])
+    user.updated_at = utcnow()
+    await session.flush()
+    if "banned_until" in changes and user.banned_until and user.banned_until > utcnow():
+        events.publish(session, UserBanned(user_id=user.id))
+    return diff
 
 
 async def purge_deleted(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -61,6 +62,28 @@ async def active_with_users(
         if key in pairs:
             found.setdefault(key, (row, user))
     return found
+
+
+async def live_families(
+    session: AsyncSession, family_ids: Collection[uuid.UUID], now: datetime
+) -> set[uuid.UUID]:
+    """The session families among `family_ids` that are neither revoked nor expired, of users
+    who are not deleted or banned."""
+    if not family_ids:
+        return set()
+    stmt = (
+        select(Session.family_id)
+        .join(User, User.id == Session.user_id)
+        .where(
+            Session.family_id.in_(list(family_ids)),
+            Session.revoked_at.is_(None),
+            Session.expires_at > now,
+            User.deleted_at.is_(None),
+            (User.banned_until.is_(None)) | (User.banned_until <= now),
+        )
+        .distinct()
+    )
+    return set((await session.scalars(stmt)).all())
 
 
 async def claim_for_rotation(session: AsyncSession, row_id: uuid.UUID, now: datetime) -> bool:

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sparkle.accounts.models import User
 from sparkle.core.db import Cursor, utcnow
 from sparkle.core.errors import Unauthorized, ValidationFailed
-from sparkle.posts import repository as posts_repository
 from sparkle.posts import service as posts_service
 from sparkle.posts.models import Post, PostStatus, TrendingPost
 from sparkle.posts.schemas import PostPage
@@ -134,7 +133,7 @@ async def following_page(
 ) -> PostPage:
     """Published posts of the authors `viewer` follows, newest first, by keyset on
     (published_at, id): the same few queries at any depth."""
-    stmt = posts_repository.card_statement().where(
+    stmt = posts_service.card_statement().where(
         Post.author_id.in_(social_service.following_statement(viewer.id)),
         Post.status == PostStatus.PUBLISHED.value,
         Post.deleted_at.is_(None),

@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 
+from sparkle import realtime
 from sparkle.core import runtime
 
 log = structlog.get_logger(__name__)
@@ -47,8 +48,6 @@ async def update(
         await redis.set(_key(upload_id), json.dumps(entry), ex=TTL_SECONDS)
     payload = {k: v for k, v in entry.items() if k != "userId"}
     try:
-        from sparkle import realtime
-
         await realtime.emit("uploadProgress", payload, f"user:{user_id}")
     except Exception:  # noqa: BLE001 - progress is best effort: it never fails an upload
         log.warning("upload_progress_emit_failed", upload_id=str(upload_id))

@@ -22,6 +22,7 @@ import socketio
 import structlog
 from pydantic import BaseModel, ValidationError
 
+from sparkle.accounts import service as accounts_service
 from sparkle.accounts.models import User
 from sparkle.auth import service as auth_service
 from sparkle.auth.deps import ACCESS_COOKIE, REFRESH_COOKIE
@@ -33,7 +34,7 @@ from sparkle.core.db.engine import session_scope
 from sparkle.core.errors import Forbidden, NotFound, SparkleError, TooManyRequests
 from sparkle.reactions import service as reactions_service
 from sparkle.reactions.models import ReactionType
-from sparkle.realtime import channels, presence, repository
+from sparkle.realtime import channels, presence
 from sparkle.realtime.direct import DirectServer
 from sparkle.realtime.manager import FastManager, FastRedisManager
 from sparkle.realtime.schemas import (
@@ -106,8 +107,8 @@ def refusal(
 async def live_user(session: Any, conn: Conn) -> User:
     """The connection's account, loaded in `session` for a handler's unit of work; refused
     when it was deleted since the socket connected."""
-    user = await session.get(User, conn.user.id)
-    if user is None or user.deleted_at is not None:
+    user = await accounts_service.get(session, conn.user.id)
+    if user is None:
         raise Refused("Unknown user", ErrorCode.UNAUTHORIZED)
     return user
 
@@ -483,7 +484,7 @@ class Hub:
     async def _live(self, families: set[uuid.UUID]) -> set[uuid.UUID]:
         assert self.rt is not None
         async with self.rt.sessions() as session:
-            return await repository.live_sessions(session, families, utcnow())
+            return await auth_service.live_sessions(session, families)
 
     # --- background loops --------------------------------------------------------------------
 

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from sparkle import realtime
+from sparkle.accounts import service as accounts_service
 from sparkle.auth.deps import CurrentUser
 from sparkle.core.deps import DbSession
 from sparkle.core.errors import Unauthorized, ValidationFailed, problem_responses
 from sparkle.core.schemas import Schema
-from sparkle.realtime import repository
 from sparkle.realtime.schemas import MAX_PRESENCE_IDS, PresenceRead
 
 router = APIRouter(prefix="/api", tags=["realtime"])
@@ -50,6 +50,6 @@ async def get_presence(
         ids = [uuid.UUID(v) for v in _split(user_ids, "userIds")]
     except ValueError:
         raise ValidationFailed("Invalid user id", fields={"userIds": "Must be UUIDs"}) from None
-    names = await repository.ids_by_username(db, _split(usernames, "usernames"))
+    names = await accounts_service.ids_by_username(db, _split(usernames, "usernames"))
     wanted = list(dict.fromkeys([*ids, *names.values()]))[:MAX_PRESENCE_IDS]
     return PresenceMap(presence=await realtime.get_presence(wanted), usernames=names)

@@ -19,10 +19,20 @@ class JobSystem:
     worker: JobWorker | None
 
 
-def import_handlers(modules: list[str]) -> None:
-    import sparkle.domains  # noqa: F401  (registers every domain's handlers)
+# The modules whose import registers every job handler and event route. The application names
+# them (`sparkle.app` and `sparkle.cli` register `sparkle.domains`), so that core imports no
+# domain.
+_handler_modules: list[str] = []
 
-    for module in modules:
+
+def register_handler_modules(*modules: str) -> None:
+    """Name modules that `import_handlers` imports before any job system starts."""
+    _handler_modules.extend(m for m in modules if m not in _handler_modules)
+
+
+def import_handlers(modules: list[str]) -> None:
+    """Import the registered handler modules, then `modules` (`JOBS_IMPORT`)."""
+    for module in [*_handler_modules, *modules]:
         importlib.import_module(module)
 
 
