@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import nh3
 
@@ -36,6 +36,8 @@ LINK_REL = "noopener noreferrer nofollow ugc"
 LANGUAGE_RE = re.compile(r"^[a-z0-9+#-]{1,30}$")
 # Anything a browser might strip or fold before parsing a URL ("java\tscript:") is refused.
 _UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+# Once decoded, a space is just a space; control characters and backslashes are not.
+_DECODED_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
 
 escape = html.escape
 
@@ -50,14 +52,28 @@ def is_safe_link(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+def _fully_unquoted(url: str) -> str | None:
+    """`url` percent-decoded until nothing changes (double encoding included); None when it
+    keeps changing, which no honest URL does."""
+    for _ in range(4):
+        decoded = unquote(url)
+        if decoded == url:
+            return decoded
+        url = decoded
+    return None
+
+
 def is_safe_image(url: str, media_origin: str) -> bool:
-    """An image we serve (`/media/...`, or under our own origin) or any https image."""
-    if not url or len(url) > 2048 or _UNSAFE_URL_CHARS.search(url) or ".." in url:
+    """An image we serve (`/media/...`, or under our own origin) or any https image. Checked
+    on the decoded form too: `/media/%2e%2e/...` is a dot segment once a server decodes it."""
+    if not url or len(url) > 2048 or _UNSAFE_URL_CHARS.search(url):
         return False
-    if url.startswith("/media/"):
-        return True
-    if url.startswith(media_origin.rstrip("/") + "/media/"):
-        return True
+    decoded = _fully_unquoted(url)
+    if decoded is None or _DECODED_UNSAFE.search(decoded) or ".." in decoded:
+        return False
+    if url.startswith(("/media/", media_origin.rstrip("/") + "/media/")):
+        # Our media keys never need percent-encoding; anything encoded is not one of ours.
+        return "%" not in url
     parts = urlsplit(url)
     return parts.scheme == "https" and bool(parts.netloc)
 

@@ -3,6 +3,7 @@ token, flash messages, theme) and the small HTTP helpers the page routers share.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -240,9 +241,16 @@ def redirect(
     return response
 
 
+# Browsers drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil.example` would
+# leave the site; no control character, space or backslash may appear anywhere.
+_UNSAFE_PATH_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+
+
 def safe_next(value: str | None, default: str = "/") -> str:
     """Only same-site paths may be a post-sign-in destination (no open redirect)."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return default
+    if len(value) > 2048 or _UNSAFE_PATH_CHARS.search(value):
         return default
     return value
 
