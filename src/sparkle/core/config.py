@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET = "change-me-sparkle-development-secret-key"
+# The development default; production refuses it (see `check_production`).
+DEFAULT_SECRET = "change-me-sparkle-development-secret-key"  # noqa: S105
 SECRET_FIELDS = {
     "secret_key",
     "database_url",
@@ -230,7 +231,8 @@ class Settings(BaseSettings):
                 value = value.get_secret_value()
             if name in SECRET_FIELDS and value:
                 value = _mask(str(value))
-            out[field.validation_alias or name] = "" if value is None else str(value)
+            alias = field.validation_alias if isinstance(field.validation_alias, str) else None
+            out[alias or name] = "" if value is None else str(value)
         out["(effective DATABASE_URL)"] = _mask(self.effective_database_url)
         return out
 

@@ -24,19 +24,19 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sparkle.accounts.models import User
 from sparkle.comments.models import Comment
-from sparkle.core.db.base import new_id
+from sparkle.core.db.base import Base, new_id
 from sparkle.posts import content as post_content
 from sparkle.posts.models import Category, Post, PostStatus, PostTag, Tag
 from sparkle.posts.tags import MAX_TAGS, TAG_CHARS, slugify
 from sparkle.reactions.models import Reaction, ReactionType
 
-DEMO_PASSWORD = "stardust-and-glitter-demo"
+DEMO_PASSWORD = "stardust-and-glitter-demo"  # noqa: S105 - the documented demo password
 DEMO_BATCH = 100
 # Rows per INSERT: large enough to amortise the round trip, small enough for SQLite's limit
 # of 32,766 bound parameters (posts have 22 columns).
@@ -123,7 +123,7 @@ def demo_people(count: int, seed: int) -> Iterator[DemoPerson]:
 
     fake = Faker(["en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "ja_JP", "pt_BR"])
     fake.seed_instance(seed)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - seeded for reproducible demo data, not secrets
     seen: set[str] = set()
     while len(seen) < count:
         locale = fake[rng.choice(fake.locales)]
@@ -433,9 +433,9 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + timedelta(seconds=rng.uniform(0, span))
 
 
-async def _insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
+async def _insert(conn: AsyncConnection, model: type[Base], rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), ROWS_PER_INSERT):
-        await conn.execute(insert(table), rows[start : start + ROWS_PER_INSERT])
+        await conn.execute(insert(model), rows[start : start + ROWS_PER_INSERT])
 
 
 class ContentSeeder:
@@ -453,7 +453,7 @@ class ContentSeeder:
         now: datetime | None = None,
     ) -> None:
         self.engine = engine
-        self.rng = random.Random(seed ^ 0x5EED)
+        self.rng = random.Random(seed ^ 0x5EED)  # noqa: S311 - reproducible demo data
         self.seed = seed
         self.media_origin = media_origin
         self.progress = progress
@@ -506,7 +506,7 @@ class ContentSeeder:
             rows.append(self._category(parent, name, None, position, icon, color, description))
             for i, child in enumerate(children):
                 rows.append(self._category(new_id(), child, parent, i, icon, color, None))
-        await _insert(conn, Category.__table__, rows)
+        await _insert(conn, Category, rows)
         self.report.categories = len(rows)
         return [r["id"] for r in rows]
 
@@ -624,8 +624,8 @@ class ContentSeeder:
                         {"post_id": plan.target.id, "tag_id": tag_id, "position": position}
                     )
             async with self.engine.begin() as conn:
-                await _insert(conn, Post.__table__, post_rows)
-                await _insert(conn, PostTag.__table__, tag_rows)
+                await _insert(conn, Post, post_rows)
+                await _insert(conn, PostTag, tag_rows)
             self.progress.advance(task, len(post_rows))
         self.report.posts = len(planned)
 
@@ -677,7 +677,8 @@ class ContentSeeder:
                 .where(Post.status == PostStatus.PUBLISHED.value, Post.deleted_at.is_(None))
                 .order_by(Post.id)
             )
-            return [_Target(pid, when, 0) for pid, when in rows.all()]
+            # A published post always has its publication time.
+            return [_Target(pid, when, 0) for pid, when in rows.all() if when is not None]
 
     async def _comments(
         self,
@@ -760,7 +761,7 @@ class ContentSeeder:
         if not batch:
             return
         async with self.engine.begin() as conn:
-            await _insert(conn, Comment.__table__, batch)
+            await _insert(conn, Comment, batch)
         self.progress.advance(task, len(batch))
 
     async def _reactions(

@@ -17,11 +17,12 @@ from sparkle.core.runtime import Runtime
 
 
 def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.runtime.settings
+    return get_runtime(request).settings
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:

@@ -172,9 +172,10 @@ async def dispatch(
     if persisted():
         import uuid_utils
 
-        return await broker.enqueue(
+        job_id: str | None = await broker.enqueue(
             name, payload, job_key=str(uuid_utils.uuid7()), delay=delay, key=key
         )
+        return job_id
     await runner.submit(REGISTRY[name], payload, delay=delay, key=key)
     return None
 

@@ -239,7 +239,8 @@ async def _work(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await worker.start()
-    print(
+    # The ready line is for whoever started the worker (scripts and tests wait for it).
+    print(  # noqa: T201
         f"worker ready: {broker.backend} {','.join(w.queue.name for w in worker.workers)}",
         flush=True,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 import structlog
 
@@ -52,7 +52,8 @@ def configure(level: str = "INFO", *, json: bool = True, log_file: Path | None =
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(_output(log_file)),
+        # PrintLogger only calls write() and flush(), which both stream wrappers provide.
+        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _output(log_file))),
         # Not cached: a reconfiguration (new level or file) must reach module-level loggers.
         cache_logger_on_first_use=False,
     )

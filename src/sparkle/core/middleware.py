@@ -87,18 +87,19 @@ class ObservabilityMiddleware:
                 elapsed = time.perf_counter() - start
                 route = scope.get("route")
                 template = getattr(route, "path", None) or "<unmatched>"
-                if template.startswith(("/static", "/metrics")):
-                    return
-                self.metrics.requests.labels(scope["method"], template, str(status)).inc()
-                self.metrics.latency.labels(scope["method"], template).observe(elapsed)
-                log.info(
-                    "request",
-                    method=scope["method"],
-                    path=scope["path"],
-                    route=template,
-                    status=status,
-                    duration_ms=round(elapsed * 1000, 2),
-                )
+                # Static files and the metrics scrape are neither counted nor logged. (No
+                # `return` here: inside `finally` it would swallow the app's exception.)
+                if not template.startswith(("/static", "/metrics")):
+                    self.metrics.requests.labels(scope["method"], template, str(status)).inc()
+                    self.metrics.latency.labels(scope["method"], template).observe(elapsed)
+                    log.info(
+                        "request",
+                        method=scope["method"],
+                        path=scope["path"],
+                        route=template,
+                        status=status,
+                        duration_ms=round(elapsed * 1000, 2),
+                    )
 
 
 class BodyLimitMiddleware:
@@ -166,5 +167,5 @@ async def _problem_413(scope: Scope, send: Send, max_bytes: int) -> None:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
-            return value.decode("latin-1")
+            return bytes(value).decode("latin-1")
     return None

@@ -39,9 +39,10 @@ def verify_password(settings: Settings, hashed: str | None, password: str) -> bo
     """Constant work whether or not the account exists: an absent hash checks a dummy one."""
     h = hasher(settings)
     try:
-        return h.verify(hashed or _dummy_hash(settings), password) and hashed is not None
+        h.verify(hashed or _dummy_hash(settings), password)  # raises on a mismatch
     except (VerificationError, InvalidHashError):
         return False
+    return hashed is not None
 
 
 async def hash_password_async(settings: Settings, password: str) -> str:

@@ -87,10 +87,11 @@ class SparkleQueue(ABC):
             await self._forget_finished(queued)
         return queued
 
-    async def _before_retry(self, job: Job) -> None:
+    # Optional hooks with a no-op default, not abstract methods.
+    async def _before_retry(self, job: Job) -> None:  # noqa: B027
         """Make room for a finished job queued again (stores that need it)."""
 
-    async def _forget_finished(self, job: Job) -> None:
+    async def _forget_finished(self, job: Job) -> None:  # noqa: B027
         """Drop `job` from any index of finished jobs (stores that keep one)."""
 
     @abstractmethod

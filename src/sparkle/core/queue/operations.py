@@ -27,7 +27,8 @@ def access_queue(name: str) -> Any:
 
 async def stats() -> dict[str, dict[str, Any]]:
     """Per queue: waiting, active, completed, failed, delayed, paused (seed `getQueueStats`)."""
-    return await broker().stats()
+    result: dict[str, dict[str, Any]] = await broker().stats()
+    return result
 
 
 async def failed(queue: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -114,7 +114,7 @@ class PauseBoard:
                 if time.monotonic() - self._read_at > poll:
                     started = time.monotonic()
                     async with self.pool.connection() as conn, conn.cursor() as cur:
-                        await cur.execute(f"SELECT queue, paused FROM {STATE_TABLE}")
+                        await cur.execute(f"SELECT queue, paused FROM {STATE_TABLE}")  # noqa: S608
                         self.flags = {name: bool(p) for name, p in await cur.fetchall()}
                     self._read_at = started
         return self.flags.get(queue, False)
@@ -143,7 +143,8 @@ class SparklePostgresQueue(SparkleQueue, PostgresQueue):
                 )
             )
 
-    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:
+    # saq's Queue.dequeue signature, timeout included.
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109
         if not await self.wait_unpaused():
             return None
         job = await super().dequeue(timeout, poll_interval)
@@ -273,7 +274,8 @@ class SparklePostgresQueue(SparkleQueue, PostgresQueue):
     async def _store_set_paused(self, paused: bool) -> None:
         async with self.pool.connection() as conn:
             await conn.execute(
-                f"INSERT INTO {STATE_TABLE} (queue, paused) VALUES (%s, %s) "
+                # STATE_TABLE is a module constant; the values are bound parameters.
+                f"INSERT INTO {STATE_TABLE} (queue, paused) VALUES (%s, %s) "  # noqa: S608
                 "ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused",
                 (self.name, paused),
             )

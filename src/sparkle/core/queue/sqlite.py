@@ -10,6 +10,7 @@ Delayed and retried jobs wait as `queued` rows whose `scheduled` time is in the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import typing as t
@@ -151,7 +152,7 @@ class SQLiteQueue(SparkleQueue, Queue):
             return []
         marks = ",".join("?" * len(keys))
         async with self._rows(
-            f"SELECT key, job, status FROM saq_jobs WHERE queue = ? AND key IN ({marks})",
+            f"SELECT key, job, status FROM saq_jobs WHERE queue = ? AND key IN ({marks})",  # noqa: S608
             (self.name, *keys),
         ) as cur:
             found = {key: self._load_row(job, status) for key, job, status in await cur.fetchall()}
@@ -165,7 +166,7 @@ class SQLiteQueue(SparkleQueue, Queue):
         last = 0
         while True:
             async with self._rows(
-                f"SELECT rowid, job, status FROM saq_jobs WHERE queue = ? AND rowid > ? "
+                f"SELECT rowid, job, status FROM saq_jobs WHERE queue = ? AND rowid > ? "  # noqa: S608
                 f"AND status IN ({marks}) ORDER BY rowid LIMIT ?",
                 (self.name, last, *wanted, batch_size),
             ) as cur:
@@ -189,7 +190,8 @@ class SQLiteQueue(SparkleQueue, Queue):
         else:
             raise ValueError(f"Can't count unknown type {kind}")
         async with self._rows(
-            f"SELECT count(*) FROM saq_jobs WHERE queue = ? AND {sql}", (self.name, *args)
+            f"SELECT count(*) FROM saq_jobs WHERE queue = ? AND {sql}",  # noqa: S608
+            (self.name, *args),
         ) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
@@ -258,7 +260,7 @@ class SQLiteQueue(SparkleQueue, Queue):
         # A key is unique while its job is unfinished; a finished job's row is replaced.
         placeholders = ",".join("?" * len(TERMINAL))
         async with self._rows(
-            "INSERT INTO saq_jobs (queue, key, job, status, scheduled) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO saq_jobs (queue, key, job, status, scheduled) VALUES (?, ?, ?, ?, ?) "  # noqa: S608
             "ON CONFLICT (queue, key) DO UPDATE SET job = excluded.job, status = excluded.status, "
             "scheduled = excluded.scheduled, finished = NULL, expire_at = NULL "
             f"WHERE saq_jobs.status IN ({placeholders}) RETURNING key",
@@ -270,7 +272,8 @@ class SQLiteQueue(SparkleQueue, Queue):
         logger.info("Enqueuing %s", job.info(False))
         return job
 
-    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:
+    # saq's Queue.dequeue signature, timeout included.
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109
         deadline = time.monotonic() + timeout if timeout else None
         wakeup = self.store.wakeup(self.name)
         interval = poll_interval or self.poll_interval
@@ -283,10 +286,8 @@ class SQLiteQueue(SparkleQueue, Queue):
             if deadline is not None and time.monotonic() >= deadline:
                 return None
             wait = interval if deadline is None else min(interval, deadline - time.monotonic())
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), max(wait, 0))
-            except TimeoutError:
-                pass
 
     async def _claim(self) -> Job | None:
         stamp = now()
@@ -372,7 +373,8 @@ class SQLiteQueue(SparkleQueue, Queue):
         )
         await self.db.execute_fetchall("DELETE FROM saq_stats WHERE expire_at < ?", (current,))
         async with self._rows(
-            "SELECT key, job, status FROM saq_jobs WHERE queue = ? AND status IN ('active', 'aborting')",
+            "SELECT key, job, status FROM saq_jobs "
+            "WHERE queue = ? AND status IN ('active', 'aborting')",
             (self.name,),
         ) as cur:
             rows = await cur.fetchall()
@@ -401,7 +403,8 @@ class SQLiteQueue(SparkleQueue, Queue):
     async def write_worker_info(self, worker_id: str, info: WorkerInfo, ttl: int) -> None:
         await self.db.execute_fetchall(
             "INSERT INTO saq_stats (worker_id, queue, info, expire_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (worker_id) DO UPDATE SET info = excluded.info, expire_at = excluded.expire_at",
+            "ON CONFLICT (worker_id) DO UPDATE "
+            "SET info = excluded.info, expire_at = excluded.expire_at",
             (worker_id, self.name, json.dumps(info), time.time() + ttl),
         )
 
@@ -415,7 +418,8 @@ class SQLiteQueue(SparkleQueue, Queue):
             await self.abort(job, error="deleted")
             return True
         await self.db.execute_fetchall(
-            "DELETE FROM saq_jobs WHERE queue = ? AND key = ? AND status NOT IN ('active', 'aborting')",
+            "DELETE FROM saq_jobs "
+            "WHERE queue = ? AND key = ? AND status NOT IN ('active', 'aborting')",
             (self.name, key),
         )
         return True
@@ -424,7 +428,7 @@ class SQLiteQueue(SparkleQueue, Queue):
         statuses = [s for state in states for s in _STATUSES[state]]
         marks = ",".join("?" * len(statuses))
         async with self._rows(
-            f"DELETE FROM saq_jobs WHERE queue = ? AND status IN ({marks}) RETURNING key",
+            f"DELETE FROM saq_jobs WHERE queue = ? AND status IN ({marks}) RETURNING key",  # noqa: S608
             (self.name, *statuses),
         ) as cur:
             return len(await cur.fetchall())

@@ -8,12 +8,14 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import signal
 import typing as t
 from datetime import UTC, datetime
 
 import structlog
 from croniter import croniter
 from pydantic import ValidationError
+from saq.types import Context
 from saq.worker import Worker
 
 from sparkle.core.queue import outbox, spec
@@ -29,7 +31,8 @@ log = structlog.get_logger(__name__)
 
 def schedule_key(schedule: Schedule) -> str:
     digest = hashlib.sha1(
-        json.dumps([schedule.cron, schedule.payload], sort_keys=True).encode()
+        json.dumps([schedule.cron, schedule.payload], sort_keys=True).encode(),
+        usedforsecurity=False,  # a short stable name for the schedule, not a secret
     ).hexdigest()[:12]
     return f"cron:{schedule.name}:{digest}"
 
@@ -67,10 +70,11 @@ async def _heartbeat(job: t.Any, every: float) -> None:
             await job.update()
 
 
-class QueueWorker(Worker):  # type: ignore[type-arg]
+class QueueWorker(Worker[Context]):
     """A SAQ worker that leaves signals to its host and schedules the platform's cron jobs."""
 
-    SIGNALS: t.ClassVar[list[t.Any]] = []
+    # A plain class attribute, as saq declares it (a ClassVar would not override it).
+    SIGNALS: list[signal.Signals] = []  # noqa: RUF012
 
     def __init__(self, broker: Broker, schedules: list[Schedule], **kwargs: t.Any) -> None:
         super().__init__(**kwargs)
@@ -95,7 +99,8 @@ class QueueWorker(Worker):  # type: ignore[type-arg]
         self.event.set()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self._shutdown_grace_period_s or 0)
-        while self.job_task_contexts and loop.time() < deadline:
+        # saq offers no event for "the last running job ended"; poll its task map.
+        while self.job_task_contexts and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         self._shutdown_grace_period_s = 0
         await super().stop()
