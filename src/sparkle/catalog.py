@@ -1,8 +1,11 @@
-"""The domain-event catalogue as a document: every event, its payload and its consumers.
+"""The platform's catalogues as documents, generated so they cannot drift from the code.
 
-`python -m sparkle.catalog > docs/events.md` rewrites `docs/events.md` from the event classes
-(`<domain>/events.py`) and the route table the domains fill (`jobs.py`, `sockets.py`); a test
-fails when they differ.
+- `python -m sparkle.catalog events > docs/events.md`: every domain event, its payload and its
+  consumers, from the event classes (`<domain>/events.py`) and the route table the domains
+  fill (`jobs.py`, `sockets.py`).
+- `python -m sparkle.catalog errors > docs/errors.md`: every error code with its status.
+
+Tests fail when a document and the code differ.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-import sparkle.domains  # noqa: F401  (every event class and consumer)
-from sparkle.core import events, jobs
+import sys
+
+import sparkle.app  # noqa: F401  (every error class, event class and consumer)
+from sparkle.core import errors, events, jobs
 
 INTRO = """# Domain events
 
-Generated from the event classes and the route table (`python -m sparkle.catalog >
+Generated from the event classes and the route table (`python -m sparkle.catalog events >
 docs/events.md`); a test fails when this file and the code differ.
 
 A domain event says that something happened and was committed. Each is a Pydantic model in the
@@ -65,7 +70,7 @@ def _summary(model: type[Any]) -> str:
     return " ".join((model.__doc__ or "").split())
 
 
-def render() -> str:
+def render_events() -> str:
     names = sorted(events.CATALOG)
     lines = [INTRO.rstrip("\n")]
     for name in names:
@@ -90,5 +95,32 @@ def _anchor(name: str) -> str:
     return name.replace(":", "").lower()
 
 
+ERRORS_INTRO = """# Error codes
+
+Generated from the error classes (`python -m sparkle.catalog errors > docs/errors.md`); a test
+fails when this file and the code differ.
+
+Every refusal is `application/problem+json`: `{type, title, status, detail, code, instance,
+errors: [{field, message}]}`. `code` is stable and names one status; `detail` is for people and
+may say more than the title; `errors` names the offending fields (camelCase). A row the caller
+may not see answers exactly like a missing one (404). Request bodies that do not match the
+schema are `validation_error` (400) naming the fields.
+
+| code | status | title | defined in |
+|---|---|---|---|
+"""
+
+
+def render_errors() -> str:
+    lines = [ERRORS_INTRO.rstrip("\n")]
+    for code in sorted(errors.CATALOG):
+        cls = errors.CATALOG[code]
+        where = cls.__module__.removeprefix("sparkle.")
+        lines.append(f"| `{code}` | {cls.status} | {cls.title} | `{where}.{cls.__name__}` |")
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"events": render_events, "errors": render_errors}
+
 if __name__ == "__main__":
-    print(render(), end="")
+    print(RENDERERS[sys.argv[1] if len(sys.argv) > 1 else "events"](), end="")

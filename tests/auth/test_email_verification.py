@@ -55,7 +55,7 @@ class TestVerifyEmail:
         assert (await login(client, "nova@example.com", PASSWORD)).status_code == 200
 
         again = await client.post(VERIFY, json={"token": token})
-        assert_problem(again, 400, "invalid_token", fields=["token"])
+        assert_problem(again, 400, "invalid_link", fields=["token"])
         assert len(mails_to(settings, "nova@example.com", "Welcome")) == 1
 
     async def test_me_shows_verification(self, client: AsyncClient, settings: Settings) -> None:
@@ -71,7 +71,7 @@ class TestVerifyEmail:
         assert_problem(
             await client.post(VERIFY, json={"token": "garbage"}),
             400,
-            "invalid_token",
+            "invalid_link",
             fields=["token"],
         )
 
@@ -95,7 +95,7 @@ class TestVerifyEmail:
         )
         await db.commit()
         assert_problem(
-            await client.post(VERIFY, json={"token": token}), 400, "invalid_token", fields=["token"]
+            await client.post(VERIFY, json={"token": token}), 400, "invalid_link", fields=["token"]
         )
 
     async def test_link_is_valid_for_24_hours(
@@ -122,7 +122,7 @@ class TestVerifyEmail:
             await client.post("/api/auth/forgot-password", json={"email": account.user.email})
         ).status_code == 202
         reset = link_token(mails_to(settings, account.user.email, "Reset")[0], "/reset-password")
-        assert_problem(await client.post(VERIFY, json={"token": reset}), 400, "invalid_token")
+        assert_problem(await client.post(VERIFY, json={"token": reset}), 400, "invalid_link")
 
 
 class TestResendVerification:
@@ -139,7 +139,7 @@ class TestResendVerification:
         second = link_token(mails[0], "/verify-email")
         assert second != first
         # Only the newest link works.
-        assert_problem(await client.post(VERIFY, json={"token": first}), 400, "invalid_token")
+        assert_problem(await client.post(VERIFY, json={"token": first}), 400, "invalid_link")
         assert (await client.post(VERIFY, json={"token": second})).status_code == 200
 
     async def test_unknown_email_202_no_mail(self, client: AsyncClient, settings: Settings) -> None:

@@ -114,7 +114,7 @@ class TestResetPassword:
             await client.post(RESET, json={"token": token, "password": NEW_PASSWORD})
         ).status_code == 200
         r = await client.post(RESET, json={"token": token, "password": "another-good-one-77"})
-        assert_problem(r, 400, "invalid_token", fields=["token"])
+        assert_problem(r, 400, "invalid_link", fields=["token"])
         assert (await login(client, owner.user.email, NEW_PASSWORD)).status_code == 200
 
     async def test_newer_link_replaces_older(
@@ -125,7 +125,7 @@ class TestResetPassword:
         assert_problem(
             await client.post(RESET, json={"token": first, "password": NEW_PASSWORD}),
             400,
-            "invalid_token",
+            "invalid_link",
         )
         assert (
             await client.post(RESET, json={"token": second, "password": NEW_PASSWORD})
@@ -145,7 +145,7 @@ class TestResetPassword:
 
     async def test_garbage_token(self, client: AsyncClient, owner: Account) -> None:
         r = await client.post(RESET, json={"token": "garbage", "password": NEW_PASSWORD})
-        assert_problem(r, 400, "invalid_token", fields=["token"])
+        assert_problem(r, 400, "invalid_link", fields=["token"])
         assert await alive(client, owner.access_token)
 
     async def test_expired_token(
@@ -161,7 +161,7 @@ class TestResetPassword:
         assert_problem(
             await client.post(RESET, json={"token": token, "password": NEW_PASSWORD}),
             400,
-            "invalid_token",
+            "invalid_link",
         )
         assert (await login(client, owner.user.email, owner.password)).status_code == 200
 
@@ -176,7 +176,7 @@ class TestResetPassword:
         assert_problem(
             await client.post(RESET, json={"token": verify, "password": NEW_PASSWORD}),
             400,
-            "invalid_token",
+            "invalid_link",
         )
 
     async def test_reset_verifies_the_mailbox(

@@ -1,5 +1,5 @@
-"""The domain-event catalogue: typed payloads, routes that fit their jobs, and docs/events.md
-generated from them."""
+"""The catalogues: typed event payloads, routes that fit their jobs, error codes defined once,
+and docs/events.md and docs/errors.md generated from them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-from sparkle.core.errors import Forbidden, NotFound
+from sparkle.core.errors import Conflict, Forbidden, NotFound
 
 
 class UserNotFound(NotFound):
@@ -7,3 +7,7 @@ class UserNotFound(NotFound):
 
 class ProfileForbidden(Forbidden):
     code, title = "profile_forbidden", "You may not edit this profile"
+
+
+class UserExists(Conflict):
+    code, title = "user_exists", "User already exists"

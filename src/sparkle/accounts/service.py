@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts import repository
-from sparkle.accounts.errors import ProfileForbidden, UserNotFound
+from sparkle.accounts.errors import ProfileForbidden, UserExists, UserNotFound
 from sparkle.accounts.events import UserBanned, UserRegistered, UserUpdated
 from sparkle.accounts.models import Profile, Role, User
 from sparkle.accounts.schemas import (
@@ -24,7 +24,6 @@ from sparkle.accounts.schemas import (
 from sparkle.audit import service as audit_service
 from sparkle.core import events
 from sparkle.core.db import keyset_page, utcnow
-from sparkle.core.errors import Conflict
 
 
 async def create(
@@ -43,10 +42,8 @@ async def create(
     if await repository.username_taken(session, username):
         fields["username"] = "This username is taken"
     if fields:
-        raise Conflict(
-            "User with this " + " and ".join(fields) + " already exists",
-            fields=fields,
-            code="user_exists",
+        raise UserExists(
+            "User with this " + " and ".join(fields) + " already exists", fields=fields
         )
     user = User(
         email=email,
@@ -66,7 +63,7 @@ async def create(
             fields["email"] = "An account with this email already exists"
         if await repository.username_taken(session, username):
             fields["username"] = "This username is taken"
-        raise Conflict("User already exists", fields=fields, code="user_exists") from exc
+        raise UserExists(fields=fields) from exc
     events.publish(session, UserRegistered(user_id=user.id, username=username))
     return user
 

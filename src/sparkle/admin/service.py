@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts import service as accounts_service
+from sparkle.accounts.errors import UserNotFound
+from sparkle.admin.errors import SelfChange
 from sparkle.audit import service as audit_service
-from sparkle.core.errors import Forbidden, NotFound
 
 if TYPE_CHECKING:
     from sparkle.accounts.models import User
@@ -32,14 +33,14 @@ async def update_user(
     """Change a user's role or ban; every change is audited."""
     user = await accounts_service.get(session, user_id)
     if user is None:
-        raise NotFound("User not found", code="user_not_found")
+        raise UserNotFound()
     changes = data.model_dump(exclude_unset=True)
     if changes.get("role", "") is None:
         del changes["role"]  # a role cannot be removed; null leaves it as it is
     if user.id == actor.id and (
         ("role" in changes and changes["role"] != user.role) or changes.get("banned_until")
     ):
-        raise Forbidden("Admins cannot change their own role or ban themselves", code="self_change")
+        raise SelfChange()
     diff = await accounts_service.change_standing(session, user, changes)
     if diff:
         await audit_service.record(

@@ -10,11 +10,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sparkle.accounts.models import Role, User
 from sparkle.auth import service
-from sparkle.auth.errors import AdminRequired, CsrfFailed, TwoFactorSetupRequired
+from sparkle.auth.errors import AdminRequired, CsrfFailed, ModeratorRequired, TwoFactorSetupRequired
 from sparkle.auth.service import Principal
 from sparkle.core import security
 from sparkle.core.deps import DbSession, RuntimeDep
-from sparkle.core.errors import Forbidden, Unauthorized
+from sparkle.core.errors import Unauthorized
 
 ACCESS_COOKIE = "sparkle_access"
 REFRESH_COOKIE = "sparkle_refresh"
@@ -104,7 +104,7 @@ async def get_admin(user: Annotated[User, Depends(get_user)], rt: RuntimeDep) ->
 
 async def get_moderator(user: Annotated[User, Depends(get_user)]) -> User:
     if user.role not in (Role.ADMIN, Role.MODERATOR):
-        raise Forbidden("Moderator role required", code="moderator_required")
+        raise ModeratorRequired()
     return user
 
 

@@ -1,4 +1,4 @@
-from sparkle.core.errors import Forbidden, Unauthorized
+from sparkle.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 
 
 class InvalidCredentials(Unauthorized):
@@ -42,3 +42,30 @@ class TwoFactorSetupRequired(Forbidden):
 
 class CsrfFailed(Forbidden):
     code, title = "csrf_failed", "Missing or invalid CSRF token"
+
+
+class ModeratorRequired(Forbidden):
+    code, title = "moderator_required", "Moderator role required"
+
+
+class InvalidLink(ValidationFailed):
+    """A verification or password-reset link that is unknown, expired or already used (the
+    bearer token of a request is `InvalidToken`, a 401)."""
+
+    code, title = "invalid_link", "Invalid or expired link"
+
+
+class SessionNotFound(NotFound):
+    code, title = "session_not_found", "Session not found"
+
+
+class TwoFactorAlreadyEnabled(Conflict):
+    code, title = "two_factor_enabled", "Two-factor authentication is already enabled"
+
+
+class TwoFactorNotStarted(ValidationFailed):
+    code, title = "two_factor_not_started", "Start two-factor setup first"
+
+
+class TwoFactorNotEnabled(ValidationFailed):
+    code, title = "two_factor_disabled", "Two-factor authentication is not enabled"

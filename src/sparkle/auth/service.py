@@ -23,9 +23,14 @@ from sparkle.auth.errors import (
     AccountSuspended,
     EmailNotVerified,
     InvalidCredentials,
+    InvalidLink,
     InvalidRefreshToken,
     InvalidToken,
     InvalidTwoFactorCode,
+    SessionNotFound,
+    TwoFactorAlreadyEnabled,
+    TwoFactorNotEnabled,
+    TwoFactorNotStarted,
     TwoFactorRequired,
 )
 from sparkle.auth.events import SessionRevoked, TwoFactorEnabled, UserDeleted, UserVerified
@@ -42,7 +47,7 @@ from sparkle.core import events, ratelimit, security
 from sparkle.core.db import utcnow
 from sparkle.core.db.base import new_id
 from sparkle.core.deps import ClientInfo
-from sparkle.core.errors import Conflict, NotFound, SparkleError, ValidationFailed
+from sparkle.core.errors import SparkleError, ValidationFailed
 from sparkle.core.runtime import Runtime
 
 VERIFY_HOURS = 24
@@ -364,7 +369,7 @@ async def revoke_session(session: AsyncSession, principal: Principal, family_id:
     """Revoke one of the caller's sessions; another user's id is a 404 like a missing one."""
     rows = await repository.active_for_user(session, principal.user.id, utcnow())
     if not any(r.family_id == family_id for r in rows):
-        raise NotFound("Session not found", code="session_not_found")
+        raise SessionNotFound()
     await repository.revoke_family(session, family_id, utcnow(), "revoked")
     events.publish(session, SessionRevoked(user_id=principal.user.id, session_id=family_id))
 
@@ -450,17 +455,11 @@ async def _spend_token(session: AsyncSession, token: str, purpose: TokenPurpose)
     row = await repository.account_token(session, security.token_hash(token), purpose.value)
     now = utcnow()
     if row is None or row.used_at is not None or row.expires_at <= now:
-        raise ValidationFailed(
-            "This link is invalid or has expired",
-            fields={"token": "Invalid or expired token"},
-            code="invalid_token",
+        raise InvalidLink(
+            "This link is invalid or has expired", fields={"token": "Invalid or expired token"}
         )
     if not await repository.use_account_token(session, row.id, now):
-        raise ValidationFailed(
-            "This link was already used",
-            fields={"token": "Token already used"},
-            code="invalid_token",
-        )
+        raise InvalidLink("This link was already used", fields={"token": "Token already used"})
     return row
 
 
@@ -469,9 +468,7 @@ async def verify_email(session: AsyncSession, rt: Runtime, token: str) -> User:
     row = await _spend_token(session, token, TokenPurpose.VERIFY_EMAIL)
     user = await accounts_service.get(session, row.user_id)
     if user is None:
-        raise ValidationFailed(
-            "This link is invalid", fields={"token": "Invalid token"}, code="invalid_token"
-        )
+        raise InvalidLink("This link is invalid", fields={"token": "Invalid token"})
     if user.email_verified is None:
         user.email_verified = utcnow()
         events.enqueue(
@@ -531,9 +528,7 @@ async def reset_password(session: AsyncSession, rt: Runtime, token: str, passwor
     row = await _spend_token(session, token, TokenPurpose.RESET_PASSWORD)
     user = await accounts_service.get(session, row.user_id)
     if user is None:
-        raise ValidationFailed(
-            "This link is invalid", fields={"token": "Invalid token"}, code="invalid_token"
-        )
+        raise InvalidLink("This link is invalid", fields={"token": "Invalid token"})
     user.hashed_password = await security.hash_password_async(rt.settings, password)
     if user.email_verified is None:
         user.email_verified = utcnow()  # following the link proved the mailbox
@@ -591,7 +586,7 @@ async def setup_two_factor(
     """Start enrolment: a new secret, shown as an otpauth URI and a QR code, until confirmed.
     The password is asked so a stolen access token cannot lock the owner out with a new factor."""
     if user.totp_enabled_at is not None:
-        raise Conflict("Two-factor authentication is already enabled", code="two_factor_enabled")
+        raise TwoFactorAlreadyEnabled()
     await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
     if not await security.verify_password_async(rt.settings, user.hashed_password, password):
         raise ValidationFailed("Password is incorrect", fields={"password": "Incorrect password"})
@@ -608,10 +603,10 @@ async def confirm_two_factor(
 ) -> list[str]:
     """Finish enrolment with a current code; returns ten one-time recovery codes (shown once)."""
     if user.totp_enabled_at is not None:
-        raise Conflict("Two-factor authentication is already enabled", code="two_factor_enabled")
+        raise TwoFactorAlreadyEnabled()
     await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
     if not user.totp_secret:
-        raise ValidationFailed("Start two-factor setup first", code="two_factor_not_started")
+        raise TwoFactorNotStarted()
     if not _accept_totp(user, code.replace(" ", "")):
         raise ValidationFailed("Invalid code", fields={"code": "The code is wrong or expired"})
     user.totp_enabled_at = utcnow()
@@ -625,9 +620,7 @@ async def regenerate_recovery_codes(
 ) -> list[str]:
     """Replace the recovery codes; needs a current authenticator code (throttled)."""
     if user.totp_enabled_at is None:
-        raise ValidationFailed(
-            "Two-factor authentication is not enabled", code="two_factor_disabled"
-        )
+        raise TwoFactorNotEnabled()
     await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
     if not await _check_second_factor(session, user, code, allow_recovery=False):
         raise ValidationFailed("Invalid code", fields={"code": "The code is wrong or expired"})
@@ -638,9 +631,7 @@ async def disable_two_factor(
     session: AsyncSession, rt: Runtime, user: User, password: str, code: str
 ) -> None:
     if user.totp_enabled_at is None:
-        raise ValidationFailed(
-            "Two-factor authentication is not enabled", code="two_factor_disabled"
-        )
+        raise TwoFactorNotEnabled()
     await rt.limiter.hit(ratelimit.TWO_FACTOR_PER_ACCOUNT, "2fa-manage", str(user.id))
     if not await security.verify_password_async(rt.settings, user.hashed_password, password):
         raise ValidationFailed("Password is incorrect", fields={"password": "Incorrect password"})

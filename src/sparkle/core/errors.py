@@ -12,10 +12,26 @@ class FieldError:
     message: str
 
 
+CATALOG: dict[str, type[SparkleError]] = {}
+
+
 class SparkleError(Exception):
+    """An error a client may see. Each subclass names one `code` with one `status`: a code is
+    defined once, in `CATALOG` (a second class reusing a code with another status, or any
+    class reusing another's code, is refused when it is defined)."""
+
     status: int = 400
     code: str = "bad_request"
     title: str = "Bad Request"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            return  # shares its parent's code (a variant with another default detail)
+        known = CATALOG.get(cls.code)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise TypeError(f"error code {cls.code!r} is already {known.__qualname__}")
+        CATALOG[cls.code] = cls
 
     def __init__(
         self,
@@ -23,7 +39,6 @@ class SparkleError(Exception):
         *,
         fields: list[FieldError] | dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-        code: str | None = None,
         extra: dict[str, Any] | None = None,
         commit: bool = False,
     ) -> None:
@@ -35,8 +50,6 @@ class SparkleError(Exception):
         self.fields = fields or []
         self.headers = headers or {}
         self.extra = extra or {}
-        if code:
-            self.code = code
         super().__init__(self.detail)
 
     def to_problem(self, instance: str | None = None) -> dict[str, Any]:
@@ -96,6 +109,10 @@ class TooManyRequests(SparkleError):
 
 class ServiceUnavailable(SparkleError):
     status, code, title = 503, "service_unavailable", "Service unavailable"
+
+
+class ParticipantNotFound(NotFound):
+    code, title = "participant_not_found", "Not a participant"
 
 
 def problem_responses(*errors: type[SparkleError]) -> dict[int | str, dict[str, Any]]:

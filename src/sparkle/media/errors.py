@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sparkle.core.errors import (
+    Forbidden,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -67,3 +68,7 @@ def _mb(n: int) -> str:
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):.4g} MB"
     return f"{n / 1024:.4g} KB"
+
+
+class InvalidSignature(Forbidden):
+    code, title = "invalid_signature", "The upload URL is invalid or has expired"

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 
 from sparkle.core.deps import RuntimeDep
-from sparkle.core.errors import Forbidden, NotFound
+from sparkle.core.errors import NotFound
 from sparkle.media import policy, storage
-from sparkle.media.errors import InvalidUpload
+from sparkle.media.errors import InvalidSignature, InvalidUpload
 from sparkle.media.receiving import receive_body
 from sparkle.media.storage import PUBLIC_CACHE, LocalStorage, content_type_of
 
@@ -90,18 +90,13 @@ async def signed_upload(
     store = _local()
     valid = storage.valid_key(key) and key.startswith("incoming/")
     if not valid or not store.check_put(key, type, size, exp, sig):
-        raise Forbidden("The upload URL is invalid or has expired", code="invalid_signature")
+        raise InvalidSignature()
     sent_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if sent_type != type:
-        raise Forbidden(
-            "The Content-Type differs from the one the URL was signed for", code="invalid_signature"
-        )
+        raise InvalidSignature("The Content-Type differs from the one the URL was signed for")
     declared = request.headers.get("content-length")
     if declared is not None and declared != size:
-        raise Forbidden(
-            "The Content-Length differs from the size the URL was signed for",
-            code="invalid_signature",
-        )
+        raise InvalidSignature("The Content-Length differs from the size the URL was signed for")
     path, received = await receive_body(request.stream(), rt.settings, int(size))
     try:
         if received != int(size):

@@ -15,7 +15,7 @@ from sparkle.core.errors import ValidationFailed
 from sparkle.media import service as media_service
 from sparkle.media.errors import MediaNotFound
 from sparkle.media.models import MediaFile
-from sparkle.messaging.errors import MessageNotFound
+from sparkle.messaging.errors import AttachmentNotFound
 from sparkle.messaging.schemas import AttachmentRead
 
 # The variants a message shows; the full file is the attachment's own link.
@@ -86,10 +86,10 @@ async def locate(
     message = await service.visible_message(session, viewer, message_id)
     stored = next((a for a in message.attachments or [] if a.get("id") == str(file_id)), None)
     if message.deleted_at is not None or stored is None:
-        raise MessageNotFound("No such attachment", code="attachment_not_found")
+        raise AttachmentNotFound()
     if variant is not None and variant not in SHOWN_VARIANTS:
         raise ValidationFailed("Unknown variant", fields={"variant": "Use thumbnail"})
     url = await media_service.url_for(session, file_id, variant)
     if url is None:
-        raise MessageNotFound("No such attachment", code="attachment_not_found")
+        raise AttachmentNotFound()
     return url

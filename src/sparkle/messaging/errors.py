@@ -27,3 +27,7 @@ class MessageDeleted(Conflict):
 
 class NotAGroup(Conflict):
     code, title = "not_a_group", "Only group conversations can do that"
+
+
+class AttachmentNotFound(NotFound):
+    code, title = "attachment_not_found", "No such attachment"

@@ -19,7 +19,7 @@ from sparkle.accounts.models import Role, User
 from sparkle.core import events
 from sparkle.core.db import keyset_page, utcnow
 from sparkle.core.db.base import new_id
-from sparkle.core.errors import ValidationFailed
+from sparkle.core.errors import ParticipantNotFound, ValidationFailed
 from sparkle.core.ratelimit import Limiter
 from sparkle.messaging import attachments as attachments_mod
 from sparkle.messaging import repository
@@ -311,7 +311,7 @@ async def remove_participant(
     _manage(conv, part)
     target = await repository.participant(session, conv.id, user_id)
     if target is None or not target.is_active:
-        raise ConversationNotFound("Not a participant", code="participant_not_found")
+        raise ParticipantNotFound()
     if target.role == ParticipantRole.OWNER.value or (
         target.role == "admin" and part.role != "owner"
     ):
@@ -355,7 +355,7 @@ async def set_role(
         raise MessagingForbidden("Only the owner changes roles")
     target = await repository.participant(session, conv.id, user_id)
     if target is None or not target.is_active or target.user_id == actor.id:
-        raise ConversationNotFound("Not a participant", code="participant_not_found")
+        raise ParticipantNotFound()
     target.role = role
     await session.flush()
     await _announce_conversation(session, conv)

@@ -10,7 +10,8 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import User
-from sparkle.core.errors import Conflict, NotFound, ValidationFailed
+from sparkle.core.errors import NotFound, ValidationFailed
+from sparkle.posts.errors import CategoryExists
 from sparkle.posts.models import Category, Post, PostStatus
 from sparkle.posts.schemas import CategoryCreate, CategoryRead, CategoryUpdate
 from sparkle.posts.tags import slugify
@@ -108,11 +109,7 @@ async def _check_unique(
     if exclude is not None:
         stmt = stmt.where(Category.id != exclude)
     if (await session.scalar(stmt.limit(1))) is not None:
-        raise Conflict(
-            "A category with this name exists",
-            code="category_exists",
-            fields={"name": "Already taken"},
-        )
+        raise CategoryExists(fields={"name": "Already taken"})
 
 
 def _slug(name: str) -> str:

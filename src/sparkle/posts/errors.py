@@ -1,4 +1,4 @@
-from sparkle.core.errors import Forbidden, NotFound
+from sparkle.core.errors import Conflict, Forbidden, NotFound
 
 
 class PostNotFound(NotFound):
@@ -7,3 +7,15 @@ class PostNotFound(NotFound):
 
 class PostForbidden(Forbidden):
     code, title = "post_forbidden", "You may not change this post"
+
+
+class PostRemoved(PostForbidden):
+    code, title = "post_removed", "A moderator removed this post"
+
+
+class PostNotPublished(Conflict):
+    code, title = "post_not_published", "The post is not published"
+
+
+class CategoryExists(Conflict):
+    code, title = "category_exists", "A category with this name exists"

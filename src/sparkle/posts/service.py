@@ -20,10 +20,10 @@ from sparkle.core import events
 from sparkle.core import html as safe_html
 from sparkle.core.db import utcnow
 from sparkle.core.db.paging import keyset_page
-from sparkle.core.errors import Conflict, FieldError, Unauthorized, ValidationFailed
+from sparkle.core.errors import FieldError, Unauthorized, ValidationFailed
 from sparkle.core.ratelimit import Limiter
 from sparkle.posts import categories, content, mentions, repository, tags
-from sparkle.posts.errors import PostForbidden, PostNotFound
+from sparkle.posts.errors import PostForbidden, PostNotFound, PostNotPublished, PostRemoved
 from sparkle.posts.events import PostCreated, PostDeleted, PostPublished, PostUpdated
 from sparkle.posts.mentions import record_mentions  # noqa: F401  (public: comments use it)
 from sparkle.posts.models import Post, PostRevision, PostStatus, PostView
@@ -73,7 +73,7 @@ async def access_interactive(
     """A post that takes comments and reactions: readable and published."""
     post = await access_readable(session, viewer, post_id)
     if post.status != PostStatus.PUBLISHED:
-        raise Conflict("This post does not take comments or reactions", code="post_not_published")
+        raise PostNotPublished("This post does not take comments or reactions")
     return post
 
 
@@ -90,7 +90,7 @@ async def access_for_edit(session: AsyncSession, actor: User, post_id: uuid.UUID
             raise PostForbidden()
         raise PostNotFound()
     if post.status == PostStatus.REMOVED:
-        raise PostForbidden("A moderator removed this post", code="post_removed")
+        raise PostRemoved()
     return post
 
 
@@ -544,7 +544,7 @@ async def share(
     """Count a share of a published post (a few per minute per caller and post)."""
     post = await access_readable(session, viewer, post_id)
     if post.status != PostStatus.PUBLISHED:
-        raise Conflict("Only published posts are shared", code="post_not_published")
+        raise PostNotPublished("Only published posts are shared")
     await limiter.hit(SHARE_PER_POST, "post-share", str(post.id), client_key)
     return await _bump(session, post.id, Post.share_count)
 

@@ -1,4 +1,5 @@
-from sparkle.core.errors import Forbidden, NotFound, ValidationFailed
+from sparkle.accounts.errors import UserNotFound
+from sparkle.core.errors import Forbidden, ValidationFailed
 
 
 class SelfFollow(ValidationFailed):
@@ -16,6 +17,6 @@ class FollowBlocked(Forbidden):
     code, title = "blocked", "You cannot follow this user"
 
 
-class BlockTargetNotFound(NotFound):
+class BlockTargetNotFound(UserNotFound):
     # The title is the one `PUT /api/blocks/{id}` has always answered with.
-    code, title = "user_not_found", "Conversation not found"
+    title = "Conversation not found"

@@ -23,3 +23,7 @@ class PartyFull(Conflict):
 
 class MomentNotFound(NotFound):
     code, title = "moment_not_found", "Moment not found"
+
+
+class NotJoined(Forbidden):
+    code, title = "not_joined", "Join the party first"

@@ -22,13 +22,14 @@ from sparkle.accounts.models import Role, User
 from sparkle.accounts.schemas import UserRef
 from sparkle.core import events
 from sparkle.core.db import Cursor, keyset_page, utcnow
-from sparkle.core.errors import TooManyRequests, ValidationFailed
+from sparkle.core.errors import ParticipantNotFound, TooManyRequests, ValidationFailed
 from sparkle.notifications import service as notifications_service
 from sparkle.notifications.models import NotificationType
 from sparkle.social import service as social_service
 from sparkle.social.models import Follow
 from sparkle.watchparties.errors import (
     MomentNotFound,
+    NotJoined,
     PartyEnded,
     PartyForbidden,
     PartyFull,
@@ -282,7 +283,7 @@ async def set_cohost(
         raise PartyForbidden("Only the host names co-hosts")
     part = await _participant(session, party.id, user_id)
     if part is None or user_id == actor.id:
-        raise PartyNotFound("Not a participant", code="participant_not_found")
+        raise ParticipantNotFound()
     part.role = PartyRole.COHOST.value if on else PartyRole.GUEST.value
     await session.flush()
     _publish(
@@ -531,7 +532,7 @@ async def add_moment(
     _open(party)
     part = await _participant(session, party.id, user.id)
     if part is None or not part.is_active:
-        raise PartyForbidden("Join the party first", code="not_joined")
+        raise NotJoined()
     now = utcnow()
     if (
         data.kind == MomentKind.CHAT.value
