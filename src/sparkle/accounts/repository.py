@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from sparkle.accounts.models import Profile, User
 
 
-def users_with_profile() -> Select[tuple[User]]:
+def users_with_profile() -> Select[User]:
     return select(User).options(joinedload(User.profile))
 
 
@@ -51,7 +51,7 @@ async def username_taken(session: AsyncSession, username: str) -> bool:
     return (await session.scalar(stmt)) is not None
 
 
-def search_statement(query: str | None, role: str | None) -> Select[tuple[User]]:
+def search_statement(query: str | None, role: str | None) -> Select[User]:
     stmt = users_with_profile()
     if query:
         # Escape LIKE's wildcards: `_` is common in usernames and must match only itself.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -93,7 +94,7 @@ async def claim_for_rotation(session: AsyncSession, row_id: uuid.UUID, now: date
         .where(Session.id == row_id, Session.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason="rotated")
     )
-    return result.rowcount == 1
+    return cast("CursorResult[Any]", result).rowcount == 1
 
 
 async def revoke_family(
@@ -147,7 +148,7 @@ async def use_account_token(session: AsyncSession, token_id: uuid.UUID, now: dat
         .where(AccountToken.id == token_id, AccountToken.used_at.is_(None))
         .values(used_at=now)
     )
-    return result.rowcount == 1
+    return cast("CursorResult[Any]", result).rowcount == 1
 
 
 async def expire_account_tokens(

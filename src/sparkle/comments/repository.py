@@ -14,11 +14,12 @@ from sparkle.accounts.models import Profile, User
 from sparkle.comments.models import Comment
 from sparkle.core import cursors
 
-# A comment with what its author shows: (Comment, username, display name, avatar, author deleted at).
-CommentRow = Row[tuple[Comment, str, str | None, str | None, datetime | None]]
+# A comment with what its author shows:
+# (Comment, username, display name, avatar, author deleted at).
+CommentRow = Row[Comment, str, str | None, str | None, datetime | None]
 
 
-def with_authors() -> Select[Any]:
+def with_authors() -> Select[*tuple[Any, ...]]:
     return (
         select(Comment, User.username, Profile.display_name, Profile.avatar_url, User.deleted_at)
         .join(User, User.id == Comment.author_id)
@@ -69,7 +70,7 @@ def ordering(sort: str) -> tuple[Any, ...]:
     return (Comment.created_at.asc(), Comment.id.asc())
 
 
-def sort_key(sort: str):  # type: ignore[no-untyped-def]
+def sort_key(sort: str):
     """The Python equivalent of `ordering(sort)`, for replies sorted in memory."""
     if sort == "newest":
         return lambda c: (-c.created_at.timestamp(), _neg(c.id))

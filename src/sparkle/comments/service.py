@@ -247,7 +247,8 @@ async def list_for_post(
 
     children: dict[uuid.UUID, list[CommentRow]] = defaultdict(list)
     for row in replies:
-        children[row[0].parent_id].append(row)  # type: ignore[index]
+        if row[0].parent_id is not None:  # always: a reply has its parent
+            children[row[0].parent_id].append(row)
     key = repository.sort_key(sort)
     for rows in children.values():
         rows.sort(key=lambda r: key(r[0]))

@@ -48,7 +48,7 @@ def _post_counts() -> ColumnElement[bool]:
     return and_(Post.deleted_at.is_(None), Post.status.in_(COUNTED_POST_STATUSES))
 
 
-def activity_scores(start: datetime, end: datetime | None) -> Select[tuple[uuid.UUID, int]]:
+def activity_scores(start: datetime, end: datetime | None) -> Select[uuid.UUID, int]:
     """Scores from reactions and comments received, new followers and posts published in
     `[start, end)`. Nobody scores from their own actions, deleted or removed content counts for
     nothing, and neither do actions of deleted accounts."""
@@ -119,7 +119,7 @@ def activity_scores(start: datetime, end: datetime | None) -> Select[tuple[uuid.
     )
 
 
-def scores(start: datetime, end: datetime | None) -> Select[tuple[uuid.UUID, int]]:
+def scores(start: datetime, end: datetime | None) -> Select[uuid.UUID, int]:
     """The score source of every board: `(user_id, score)` per user with activity in
     `[start, end)` (`end` None: up to now). Swap this body to change where scores come from."""
     return activity_scores(start, end)

@@ -27,7 +27,7 @@ async def used_bytes(session: AsyncSession, user_id: uuid.UUID) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
-def owned_by(user_id: uuid.UUID) -> Select[tuple[MediaFile]]:
+def owned_by(user_id: uuid.UUID) -> Select[MediaFile]:
     return select(MediaFile).where(MediaFile.user_id == user_id)
 
 

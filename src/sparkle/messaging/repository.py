@@ -25,7 +25,7 @@ from sparkle.social import service as social_service
 UserRow = tuple[uuid.UUID, str, str, str | None]
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+def _insert(session: AsyncSession):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
@@ -105,7 +105,7 @@ async def active_user_ids(session: AsyncSession, conversation_id: uuid.UUID) -> 
     return list((await session.scalars(stmt)).all())
 
 
-def conversations_of(user_id: uuid.UUID) -> Select[tuple[Conversation]]:
+def conversations_of(user_id: uuid.UUID) -> Select[Conversation]:
     return (
         select(Conversation)
         .join(ConversationParticipant, ConversationParticipant.conversation_id == Conversation.id)
@@ -124,7 +124,8 @@ async def direct(session: AsyncSession, key: str) -> Conversation | None:
 async def insert_direct(
     session: AsyncSession, key: str, creator: uuid.UUID, now: datetime
 ) -> uuid.UUID | None:
-    """Create the pair's conversation unless it exists (two racing creators meet in the unique key)."""
+    """Create the pair's conversation unless it exists (two racing creators meet in the unique
+    key)."""
     stmt = (
         _insert(session)(Conversation)
         .values(
@@ -208,7 +209,7 @@ async def unread_counts(
         )
         .group_by(Message.conversation_id)
     )
-    return {cid: n for cid, n in (await session.execute(stmt)).all()}
+    return dict((await session.execute(stmt)).tuples().all())
 
 
 async def total_unread(session: AsyncSession, user_id: uuid.UUID) -> int:
@@ -228,7 +229,7 @@ async def recipients_state(
     `sender` either way), in one query."""
     if not recipients:
         return {}
-    blocked = social_service.block_exists(sender, User.id)
+    blocked = social_service.block_exists(sender, User.id.expression)
     stmt = (
         select(User.id, MessagingSettings.dm_policy, blocked)
         .outerjoin(MessagingSettings, MessagingSettings.user_id == User.id)

@@ -106,7 +106,7 @@ async def get_preferences(session: AsyncSession, user_id: uuid.UUID) -> Preferen
         )
     return Preferences(
         channels=_effective(row.channels),
-        digest=row.digest,  # type: ignore[arg-type]
+        digest=row.digest,
         quiet_hours_start=row.quiet_hours_start,
         quiet_hours_end=row.quiet_hours_end,
         timezone=row.timezone or await _profile_timezone(session, user_id),
@@ -196,7 +196,7 @@ async def wants(
 
 async def _locked_row(session: AsyncSession, user_id: uuid.UUID) -> NotificationPreferences:
     """The user's row, created if missing and locked for update (concurrent writers queue)."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     await session.execute(
         insert(NotificationPreferences)
         .values(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import CursorResult, Select, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +18,8 @@ from sparkle.posts.models import Post
 from sparkle.reactions.models import Reaction
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+def _insert(session: AsyncSession):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def insert_group(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID | None:
@@ -48,7 +48,8 @@ async def lock_group(
 async def insert_many(
     session: AsyncSession, rows: list[dict[str, Any]]
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Insert rows, skipping those whose group exists (a re-run batch); (id, user_id) of new ones."""
+    """Insert rows, skipping those whose group exists (a re-run batch); (id, user_id) of new
+    ones."""
     if not rows:
         return []
     # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues")
@@ -100,7 +101,7 @@ async def mark_all_read(
         .values(read=True, read_at=now, expires_at=expires_at, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 async def delete_expired(session: AsyncSession, now: datetime, limit: int) -> int:
@@ -110,7 +111,7 @@ async def delete_expired(session: AsyncSession, now: datetime, limit: int) -> in
         .where(Notification.id.in_(ids.scalar_subquery()))
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 async def actors(

@@ -60,13 +60,13 @@ async def ensure(session: AsyncSession, slugs: Sequence[str]) -> dict[str, uuid.
     """The ids of the tags named `slugs`, creating the missing ones (race-safe)."""
     if not slugs:
         return {}
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(Tag).values(
         [{"id": new_id(), "name": s, "slug": s, "usage_count": 0} for s in slugs]
     )
     await session.execute(stmt.on_conflict_do_nothing())
     rows = await session.execute(select(Tag.slug, Tag.id).where(Tag.slug.in_(slugs)))
-    return {slug: tag_id for slug, tag_id in rows.all()}
+    return dict(rows.tuples().all())
 
 
 async def post_tags(session: AsyncSession, post_id: uuid.UUID) -> dict[str, uuid.UUID]:
@@ -77,7 +77,7 @@ async def post_tags(session: AsyncSession, post_id: uuid.UUID) -> dict[str, uuid
         .where(PostTag.post_id == post_id)
         .order_by(PostTag.position)
     )
-    return {slug: tag_id for slug, tag_id in (await session.execute(stmt)).all()}
+    return dict((await session.execute(stmt)).tuples().all())
 
 
 async def replace(
@@ -128,7 +128,7 @@ async def _count(session: AsyncSession, tag_ids: Iterable[uuid.UUID], delta: int
         )
 
 
-def _public() -> Select[tuple[Tag]]:
+def _public() -> Select[Tag]:
     return select(Tag).where(Tag.usage_count > 0)
 
 

@@ -25,7 +25,8 @@ class Reaction(UUIDPrimaryKey, Base):
     __tablename__ = "reactions"
     __table_args__ = (
         CheckConstraint(
-            "(post_id IS NOT NULL AND comment_id IS NULL) OR (post_id IS NULL AND comment_id IS NOT NULL)",
+            "(post_id IS NOT NULL AND comment_id IS NULL) "
+            "OR (post_id IS NULL AND comment_id IS NOT NULL)",
             name="reaction_target",
         ),
         UniqueConstraint("post_id", "user_id", "reaction_type", name="uq_reactions_post_user_type"),

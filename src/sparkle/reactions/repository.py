@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import Row, and_, case, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -71,7 +71,7 @@ async def counts(
     kind: TargetKind,
     target_ids: Sequence[uuid.UUID],
     viewer_id: uuid.UUID | None,
-) -> list[Row[tuple[uuid.UUID, str, int, int]]]:
+) -> list[Row[uuid.UUID, str, int, int]]:
     """(target id, type, count, 1 if the viewer reacted so) for every type any target has,
     in one grouped query."""
     col = _column(kind)
@@ -92,7 +92,7 @@ async def reactors(
     *,
     cursor: str | None,
     limit: int,
-) -> tuple[list[Row[tuple[Reaction, str, str | None, str | None]]], str | None]:
+) -> tuple[list[Row[Reaction, str, str | None, str | None]], str | None]:
     """Who reacted, newest first, with what their profiles show; keyset-paged."""
     stmt = (
         select(Reaction, User.username, Profile.display_name, Profile.avatar_url)
@@ -113,7 +113,11 @@ async def reactors(
             )
         )
     stmt = stmt.order_by(Reaction.created_at.desc(), Reaction.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).all())
+    # The profile is outer-joined, so its display name may be missing.
+    rows = cast(
+        "list[Row[Reaction, str, str | None, str | None]]",
+        list((await session.execute(stmt)).all()),
+    )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -18,7 +18,7 @@ def reindex() -> None:
     settings = load_settings()
     prepare_database(settings)
 
-    async def go(rt):  # type: ignore[no-untyped-def]
+    async def go(rt):
         async with session_scope(rt.sessions, write=True) as session:
             return await maintenance.reindex(session)
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ColumnClause,
     Double,
     case,
     cast,
@@ -39,8 +40,8 @@ from sparkle.search.repository import (
 from sparkle.search.schemas import TagHit, UserHit
 
 # Not a model column (migration 0003 owns it): a generated tsvector, title A, excerpt B, body C.
-SEARCH_VECTOR = literal_column("posts.search_vector")
-ENGLISH = literal_column("'english'::regconfig")
+SEARCH_VECTOR: ColumnClause[Any] = literal_column("posts.search_vector")
+ENGLISH: ColumnClause[Any] = literal_column("'english'::regconfig")
 HEADLINE_OPTIONS = (
     f"StartSel={text.MARK_START}, StopSel={text.MARK_END}, MaxWords=30, MinWords=12, ShortWord=3,"
     ' MaxFragments=2, FragmentDelimiter=" … "'
@@ -119,7 +120,10 @@ async def post_rows(
     body = case((Post.content_text == "", func.coalesce(Post.excerpt, "")), else_=Post.content_text)
     headline = func.ts_headline(ENGLISH, body, _tsquery(q), HEADLINE_OPTIONS)
     rows = await session.execute(post_rows_statement(ids, headline))
-    return {r[0]: PostRow(*r[:6], r[6] or r[5], r[7], r[8]) for r in rows.all()}
+    return {
+        r[0]: PostRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or r[5], r[7], r[8])
+        for r in rows.all()
+    }
 
 
 async def users(

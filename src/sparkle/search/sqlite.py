@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, column, func, literal_column, not_, select, table
+from sqlalchemy import ColumnClause, Integer, column, func, literal_column, not_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import Profile, User
@@ -36,7 +36,7 @@ SEARCH_POST_TITLES = table("search_post_titles", column("rowid", Integer))
 SEARCH_USERNAMES = table("search_usernames", column("rowid", Integer))
 SEARCH_DISPLAY_NAMES = table("search_display_names", column("rowid", Integer))
 SEARCH_TAG_NAMES = table("search_tag_names", column("rowid", Integer))
-POSTS_ROWID = literal_column("posts.rowid")
+POSTS_ROWID: ColumnClause[Any] = literal_column("posts.rowid")
 WEIGHTS = (10.0, 5.0, 1.0)  # title, excerpt, body
 SNIPPET_TOKENS = 24
 # The highest code point: `x >= q AND x < q || TOP` is an index-friendly prefix test.
@@ -74,7 +74,7 @@ async def post_matches(
     ranked = (
         select(Post.id, (-func.bm25(literal_column("search_posts"), *WEIGHTS)).label("score"))
         .select_from(SEARCH_POSTS)
-        .join(Post, POSTS_ROWID == SEARCH_POSTS.c.rowid)
+        .join(Post, SEARCH_POSTS.c.rowid == POSTS_ROWID)
         .join(User, User.id == Post.author_id)
         .where(_match(SEARCH_POSTS, expr), findable_posts())
         .subquery()
@@ -124,7 +124,9 @@ async def post_rows(
     out: dict[uuid.UUID, PostRow] = {}
     by_rowid: dict[int, uuid.UUID] = {}
     for r in rows.all():
-        out[r[0]] = PostRow(*r[:6], r[6] or r[5], r[7], text.lead_text(r[9] or r[3]))
+        out[r[0]] = PostRow(
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6] or r[5], r[7], text.lead_text(r[9] or r[3])
+        )
         by_rowid[r[8]] = r[0]
     expr = text.fts5_match(q)
     wanted = [rowid for rowid, pid in by_rowid.items() if pid in matched]

@@ -56,7 +56,7 @@ async def remove(session: AsyncSession, follower_id: uuid.UUID, following_id: uu
     return (await session.execute(stmt)).first() is not None
 
 
-def following_statement(user_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+def following_statement(user_id: uuid.UUID) -> Select[uuid.UUID]:
     """Ids of the live users `user_id` follows (usable as an IN subquery)."""
     return (
         select(Follow.following_id)
@@ -65,7 +65,7 @@ def following_statement(user_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
     )
 
 
-def followers_statement(user_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+def followers_statement(user_id: uuid.UUID) -> Select[uuid.UUID]:
     """Ids of the live users who follow `user_id`."""
     return (
         select(Follow.follower_id)
@@ -130,7 +130,7 @@ async def page(
     followers: bool,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[Row[Any]]:
+) -> list[Row[*tuple[Any, ...]]]:
     """One page of `user_id`'s followers (or followed users), newest edge first, keyset on
     (created_at, id) so a deep page costs what the first does."""
     other, anchor = (
@@ -163,7 +163,7 @@ async def page(
 # --- blocks --------------------------------------------------------------------------------
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+def _insert(session: AsyncSession):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 

@@ -147,7 +147,7 @@ async def public_profile(
     return accounts_service.public_view(user, viewer).model_copy(update=extra)
 
 
-def following_statement(user_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+def following_statement(user_id: uuid.UUID) -> Select[uuid.UUID]:
     """A SELECT of the ids `user_id` follows, to embed as `IN (...)` in a feed query."""
     return repository.following_statement(user_id)
 
