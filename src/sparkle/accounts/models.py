@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sparkle.core.db.base import JSONType
 from sparkle.core.db import Base, SoftDeleteMixin, TimestampMixin, UUIDPrimaryKey
+from sparkle.core.db.base import JSONType
 
 
 class Role(enum.StrEnum):

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import AfterValidator, AwareDatetime, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator
 
 from sparkle.core import html as safe_html
 from sparkle.core.schemas import InputSchema, Schema
@@ -128,8 +128,8 @@ class UserRead(Schema):
     created_at: datetime
     profile: ProfileRead
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "example": {
                 "id": "0192f1d2-7c1e-7b3a-9e55-2b1f6c1d9a10",
                 "email": "luna@example.com",
@@ -142,7 +142,7 @@ class UserRead(Schema):
                 "profile": {"displayName": "Luna", "theme": "system", "accentColor": "#6366f1"},
             }
         }
-    }
+    )
 
 
 class PublicProfileRead(Schema):
@@ -199,8 +199,8 @@ class ProfileUpdate(InputSchema):
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "example": {
                 "displayName": "Luna ✨",
                 "bio": "Sparkle fan since day one.",
@@ -211,7 +211,7 @@ class ProfileUpdate(InputSchema):
                 "accentColor": "#ec4899",
             }
         }
-    }
+    )
 
 
 class DeleteAccount(InputSchema):
@@ -236,4 +236,6 @@ class AdminUserUpdate(InputSchema):
     # A ban without a time zone would be ambiguous (and cannot be stored as UTC).
     banned_until: AwareDatetime | None = None
 
-    model_config = {"json_schema_extra": {"example": {"role": "MODERATOR", "bannedUntil": None}}}
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"role": "MODERATOR", "bannedUntil": None}}
+    )

@@ -40,7 +40,7 @@ class Session(UUIDPrimaryKey, Base):
 
 class TokenPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a token kind, not a secret
 
 
 class AccountToken(UUIDPrimaryKey, Base):

@@ -8,9 +8,9 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, Field
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field
 
-from sparkle.accounts.schemas import UserRead, Username
+from sparkle.accounts.schemas import Username, UserRead
 from sparkle.core.schemas import InputSchema, Schema
 
 
@@ -44,26 +44,26 @@ class RegisterRequest(InputSchema):
     username: Username
     password: NewPassword
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "example": {
                 "email": "luna@example.com",
                 "username": "luna_sparkle",
                 "password": "glitter-and-gold-42",
             }
         }
-    }
+    )
 
 
 class LoginRequest(InputSchema):
     email: str = Field(max_length=255)
     password: str = Field(max_length=128)
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "example": {"email": "luna@example.com", "password": "glitter-and-gold-42"}
         }
-    }
+    )
 
 
 class TwoFactorLoginRequest(InputSchema):
@@ -74,7 +74,7 @@ class TwoFactorLoginRequest(InputSchema):
 class Tokens(Schema):
     access_token: str
     refresh_token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
 
 

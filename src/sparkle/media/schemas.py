@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from sparkle.core.schemas import InputSchema, Schema
 from sparkle.media.policy import Category
@@ -40,8 +40,8 @@ class UploadRead(Schema):
     codec: str | None = None
     created_at: datetime
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "example": {
                 "id": "0193a5c2-1f00-7c4e-8d2a-5b6f7e8d9c0a",
                 "url": "/media/post/0193a5c2-.../0193a5c2-.../original.jpg",
@@ -60,7 +60,7 @@ class UploadRead(Schema):
                 "createdAt": "2026-11-22T10:00:00Z",
             }
         }
-    }
+    )
 
 
 class UploadPage(Schema):
@@ -82,8 +82,8 @@ class PresignRequest(InputSchema):
     category: Category
     is_public: bool = True
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "example": {
                 "filename": "sunset.jpg",
                 "contentType": "image/jpeg",
@@ -91,7 +91,7 @@ class PresignRequest(InputSchema):
                 "category": "post",
             }
         }
-    }
+    )
 
 
 class PresignRead(Schema):

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from sparkle.core.schemas import InputSchema, Schema
 
@@ -95,8 +95,8 @@ class PostRead(PostSummary):
     content_html: str
     revision: int
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "example": {
                 "id": "0192f1d2-7c1e-7b3a-9e55-2b1f6c1d9a10",
                 "slug": "my-first-sparkle-k3x9qa",
@@ -138,7 +138,7 @@ class PostRead(PostSummary):
                 "revision": 1,
             }
         }
-    }
+    )
 
 
 class Pagination(Schema):
@@ -165,8 +165,8 @@ class PostCreate(InputSchema):
     tags: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=20)
     status: Literal["DRAFT", "PUBLISHED"] = "DRAFT"
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "example": {
                 "title": "My first sparkle",
                 "content": {
@@ -179,7 +179,7 @@ class PostCreate(InputSchema):
                 "status": "PUBLISHED",
             }
         }
-    }
+    )
 
 
 class PostUpdate(InputSchema):
@@ -255,8 +255,8 @@ class CategoryCreate(InputSchema):
     color: str | None = Field(None, pattern=COLOR_RE)
     position: int = Field(0, ge=0, le=10_000)
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "example": {
                 "name": "Fan Art",
                 "description": "Drawings and edits",
@@ -264,7 +264,7 @@ class CategoryCreate(InputSchema):
                 "color": "#ec4899",
             }
         }
-    }
+    )
 
 
 class CategoryUpdate(InputSchema):
