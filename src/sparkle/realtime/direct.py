@@ -172,7 +172,12 @@ class DirectWebSocket(WebSocket):
         conn = getattr(self.asgi_send, "__self__", None)
         # A socket that is already connected is upgrading from long-polling: its packets may
         # be in flight in the polling response, so it keeps the queue.
-        if type(sock) is AsyncSocket and not sock.connected and _supported(conn):
+        if (
+            sock is not None
+            and type(sock) is AsyncSocket
+            and not sock.connected
+            and _supported(conn)
+        ):
             self._attach(sock, conn)
         await self.handler(self)
         return ""
@@ -185,7 +190,7 @@ class DirectWebSocket(WebSocket):
         await super().close()
 
     def _attach(self, sock: AsyncSocket, conn: Any) -> None:
-        server: DirectEngineServer = sock.server  # type: ignore[assignment]
+        server: DirectEngineServer = sock.server
 
         def overflow() -> None:
             log.warning("realtime_slow_consumer_dropped", eio_sid=sock.sid)
@@ -200,7 +205,7 @@ class DirectWebSocket(WebSocket):
             if pkt is not None:
                 sink.write(packet_frame(pkt))
         sock.__class__ = DirectSocket
-        sock.sink = sink  # type: ignore[attr-defined]
+        sock.sink = sink
 
 
 class DirectEngineServer(engineio.AsyncServer):
@@ -209,6 +214,8 @@ class DirectEngineServer(engineio.AsyncServer):
     `max_buffer`: bytes buffered for one connection before it is dropped as a slow consumer;
     `flush_delay`: seconds frames for one connection are collected before they are written.
     """
+
+    _async: dict[str, Any]  # engineio's table of its async classes, set by its __init__
 
     def __init__(
         self, *args: Any, max_buffer: int = 1 << 20, flush_delay: float = 0.005, **kwargs: Any

@@ -113,8 +113,8 @@ def _rows(specs: list[EventSpec], *, inbound: bool) -> list[str]:
 
 
 def _domain_rows() -> list[str]:
-    import sparkle.api  # noqa: F401  (imports every domain's router, which registers its events)
-    import sparkle.app  # noqa: F401
+    import sparkle.api  # imports every domain's router, which registers its events
+    import sparkle.app  # noqa: F401 - for its side effects: the socket routes
     from sparkle.realtime import channels
 
     out: list[str] = []
@@ -162,4 +162,4 @@ def render() -> str:
 
 
 if __name__ == "__main__":
-    print(render(), end="")
+    print(render(), end="")  # noqa: T201 - the generated document goes to stdout

@@ -7,6 +7,7 @@ One `Hub` per application; `sparkle.realtime` exposes the small interface the do
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import signal
 import threading
@@ -285,10 +286,8 @@ class Hub:
         # away never collects it, and would hold the shutdown forever.
         eio = self.sio.eio
         for eio_sid, sock in list(eio.sockets.items()):
-            try:
+            with contextlib.suppress(Exception):  # already gone
                 await sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
-            except Exception:  # noqa: BLE001, S110 - already gone
-                pass
             eio.sockets.pop(eio_sid, None)
         if self._queue is not None:
             try:
@@ -304,10 +303,8 @@ class Hub:
         await self.sio.shutdown()
         manager = self.sio.manager
         if isinstance(manager, FastRedisManager) and getattr(manager, "redis", None) is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing anyway
                 await manager.redis.aclose()
-            except Exception:  # noqa: BLE001, S110 - closing anyway
-                pass
 
     @property
     def sessions(self) -> Any:
@@ -371,10 +368,9 @@ class Hub:
         refresh = None
         if not token:
             cookies = SimpleCookie()
-            try:
+            # A malformed cookie header is no credential.
+            with contextlib.suppress(Exception):
                 cookies.load(environ.get("HTTP_COOKIE", ""))
-            except Exception:  # noqa: BLE001, S110 - a malformed cookie header is no credential
-                pass
             token = cookies[ACCESS_COOKIE].value if ACCESS_COOKIE in cookies else None
             refresh = cookies[REFRESH_COOKIE].value if REFRESH_COOKIE in cookies else None
         if not token and not refresh:
@@ -518,7 +514,8 @@ class Hub:
                 log.exception("realtime_session_check_failed")
 
     async def _revocation_listener(self) -> None:
-        assert self.rt is not None and self.rt.redis is not None
+        assert self.rt is not None
+        assert self.rt.redis is not None
         import json
 
         pubsub = self.rt.redis.pubsub()

@@ -96,7 +96,7 @@ class FastManager(_FastEmit, socketio.AsyncManager):
         self.max_queue = max_queue
         self.on_connect = on_connect
 
-    async def emit(  # type: ignore[override]
+    async def emit(
         self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs
     ):
         if callback is not None:
@@ -112,7 +112,7 @@ class FastManager(_FastEmit, socketio.AsyncManager):
             )
         self._local_broadcast(event, data, namespace, to or room, skip_sid)
 
-    async def connect(self, sid, namespace):  # type: ignore[override]
+    async def connect(self, sid, namespace):
         await super().connect(sid, namespace)
         if self.on_connect is not None:
             await self.on_connect(sid)
@@ -129,7 +129,7 @@ class FastRedisManager(_FastEmit, socketio.AsyncRedisManager):
         self.max_queue = max_queue
         self.on_connect = on_connect
 
-    async def _handle_emit(self, message):  # type: ignore[override]
+    async def _handle_emit(self, message):
         if message.get("callback") is not None:
             return await super()._handle_emit(message)
         data = message["data"]
@@ -146,7 +146,7 @@ class FastRedisManager(_FastEmit, socketio.AsyncRedisManager):
             message.get("skip_sid"),
         )
 
-    async def connect(self, sid, namespace):  # type: ignore[override]
+    async def connect(self, sid, namespace):
         await super().connect(sid, namespace)
         if self.on_connect is not None:
             await self.on_connect(sid)

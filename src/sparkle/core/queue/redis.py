@@ -88,7 +88,8 @@ class SparkleRedisQueue(SparkleQueue, RedisQueue):
         # The connection pool is shared by every queue of the broker, which closes it.
         await self._pubsub.close()
 
-    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:
+    # saq's Queue.dequeue signature, timeout included.
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109
         state, *claimed = await self._claim_script(
             keys=[self._paused_key, self._queued, self._active], client=self.redis
         )
@@ -103,7 +104,9 @@ class SparkleRedisQueue(SparkleQueue, RedisQueue):
         if job is not None and await self.is_paused(fresh=True):
             # Paused while this worker was waiting: hand the job back, first in line.
             async with self.redis.pipeline(transaction=True) as pipe:
-                await pipe.lrem(self._active, 1, job.id).lpush(self._queued, job.id).execute()
+                pipe.lrem(self._active, 1, job.id)
+                pipe.lpush(self._queued, job.id)
+                await pipe.execute()
             return None
         return job
 
@@ -152,9 +155,9 @@ class SparkleRedisQueue(SparkleQueue, RedisQueue):
             if job is None:
                 swept.append(job_id.decode())
                 async with self.redis.pipeline(transaction=True) as pipe:
-                    await (
-                        pipe.lrem(self._active, 0, job_id).zrem(self._incomplete, job_id).execute()
-                    )
+                    pipe.lrem(self._active, 0, job_id)
+                    pipe.zrem(self._incomplete, job_id)
+                    await pipe.execute()
                 continue
             if job.status == Status.ACTIVE and not job.stuck:
                 continue
@@ -169,7 +172,10 @@ class SparkleRedisQueue(SparkleQueue, RedisQueue):
         return swept
 
     async def _active_jobs(self) -> list[tuple[bytes, bytes | None]]:
-        ids = await self.redis.lrange(self._active, 0, -1)
+        # redis-py types its commands for the sync and the async client at once.
+        ids: list[bytes] = await t.cast(
+            "t.Awaitable[list[bytes]]", self.redis.lrange(self._active, 0, -1)
+        )
         return list(zip(ids, await self.redis.mget(ids), strict=True)) if ids else []
 
     def _status(self, raw: bytes) -> Status:
@@ -211,9 +217,12 @@ class SparkleRedisQueue(SparkleQueue, RedisQueue):
             await self.abort(job, error="deleted")
             return True
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.lrem(self._queued, 0, job.id).zrem(self._incomplete, job.id)
-            pipe.zrem(self._done[Status.COMPLETE], job.id).zrem(self._done[Status.FAILED], job.id)
-            await pipe.delete(job.id).execute()
+            pipe.lrem(self._queued, 0, job.id)
+            pipe.zrem(self._incomplete, job.id)
+            pipe.zrem(self._done[Status.COMPLETE], job.id)
+            pipe.zrem(self._done[Status.FAILED], job.id)
+            pipe.delete(job.id)
+            await pipe.execute()
         return True
 
     async def purge(self, states: tuple[str, ...] = ("completed", "failed")) -> int:
