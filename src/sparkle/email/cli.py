@@ -39,9 +39,11 @@ async def _serve(settings: Settings, host: str, port: int, lmtp: bool) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     domain = tokens.inbound_domain(settings)
-    print(
+    # The ready line is for whoever started the server (scripts and tests wait for it).
+    print(  # noqa: T201
         f"mail-inbound ready: {'lmtp' if lmtp else 'smtp'} {host}:{port} for "
-        f"{settings.email_bounce_local}+…@{domain} and {settings.email_unsubscribe_local}+…@{domain}",
+        f"{settings.email_bounce_local}+…@{domain} "
+        f"and {settings.email_unsubscribe_local}+…@{domain}",
         flush=True,
     )
     try:

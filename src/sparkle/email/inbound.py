@@ -125,6 +125,8 @@ def _field_blocks(part: Message) -> list[Message]:
     if isinstance(payload, list):
         blocks: list[Message] = []
         for sub in payload:
+            if not isinstance(sub, Message):  # a list payload holds parts, never text
+                continue
             blocks.append(sub)
             # Subtypes the parser does not know give one block, the rest left as its body.
             body = sub.get_payload()
@@ -161,10 +163,11 @@ def _delivery_status(part: Message) -> tuple[str, str | None]:
 
 def _enclosed_headers(part: Message) -> Message | None:
     if part.get_content_type() == "text/rfc822-headers":
-        text = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
+        text = raw if isinstance(raw, bytes) else b""
         return HeaderParser().parsestr(text.decode("utf-8", "replace"))
     payload = part.get_payload()
-    if isinstance(payload, list) and payload:
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
         return payload[0]
     return None
 
@@ -379,7 +382,7 @@ def _peer(session: Any) -> str | None:
 
 async def _parse(raw: bytes) -> EmailMessage:
     def parse() -> EmailMessage:
-        return BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[return-value]
+        return BytesParser(policy=policy.default).parsebytes(raw)
 
     if len(raw) > _THREAD_PARSE_BYTES:
         return await asyncio.to_thread(parse)

@@ -114,7 +114,7 @@ def notification_context(
 ) -> dict[str, Any]:
     """What a notification template sees as `notification`: the row's data (camelCase, as the
     seed's templates name it) plus the actor, the link, the title and the message."""
-    first = (n.actor_ids or [None])[0]
+    first = n.actor_ids[0] if n.actor_ids else None
     username, name = actors.get(str(first), (None, "Someone")) if first else (None, "Someone")
     data = {
         k: v

@@ -197,7 +197,7 @@ async def claim_lock(session: AsyncSession) -> None:
 
 def _wait(remaining: timedelta) -> float:
     # Spread the waiting jobs a little so they do not all wake at the same second.
-    return max(1.0, remaining.total_seconds()) + random.uniform(0, 30)
+    return max(1.0, remaining.total_seconds()) + random.uniform(0, 30)  # noqa: S311 - jitter
 
 
 async def is_suppressed(session: AsyncSession, to_hash: str) -> bool:
@@ -337,7 +337,7 @@ def _message(rt: Runtime, out: Outgoing, row: EmailLog) -> tuple[MailMessage, li
         if out.category in (EmailCategory.DIGEST, EmailCategory.BULK):
             headers["Precedence"] = "bulk"
     rendered = rt.mailer.render(out.template, context)
-    body, links = rendered.html, []
+    body, links = rendered.html, list[str]()
     if row.tracking_id:
         body, links = _track(rt, body, row.tracking_id, skip)
     message = MailMessage(

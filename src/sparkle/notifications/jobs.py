@@ -78,11 +78,11 @@ class Expire(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _sessions():  # type: ignore[no-untyped-def]
+def _sessions():
     return session_scope(runtime.get().sessions)
 
 
-async def _reaction_target(session, p: ReactionEvent):  # type: ignore[no-untyped-def]
+async def _reaction_target(session, p: ReactionEvent):
     """(recipient, type, target, title of the post) of a reaction, or None if it is gone."""
     post = await repository.post_info(session, p.post_id)
     if post is None:
@@ -202,7 +202,7 @@ async def user_mentioned(p: MentionEvent) -> None:
             comment = await repository.comment_info(session, p.comment_id)
             post_id = comment[1] if comment else None
         post = await repository.post_info(session, post_id) if post_id else None
-        if post is None:
+        if post is None or post_id is None:
             return
         target = Target("comment", p.comment_id) if p.comment_id else Target("post", post_id)
         data = {

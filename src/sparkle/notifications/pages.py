@@ -212,7 +212,7 @@ def _update_from(form: dict[str, str]) -> PreferencesUpdate:
         raise ValidationFailed("Invalid time", fields={"quietHoursStart": "Use HH:MM"}) from None
     return PreferencesUpdate(
         channels=channels,
-        digest=form.get("digest", "weekly"),  # type: ignore[arg-type]
+        digest=form.get("digest", "weekly"),
         quiet_hours_start=start,
         quiet_hours_end=end,
         timezone=(form.get("timezone") or "").strip(),

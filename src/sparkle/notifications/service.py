@@ -485,7 +485,7 @@ async def broadcast_batch(
     now = utcnow()
     key = f"{NotificationType.SYSTEM.value}:broadcast:{batch_id}"
     data = {"batchId": str(batch_id), **({"url": url} if url else {})}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": new_id(),
             "user_id": uid,

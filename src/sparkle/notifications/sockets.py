@@ -24,7 +24,10 @@ async def _created(ctx: Any, event: NotificationCreated) -> None:
         await ctx.emit("unreadCountUpdate", event.unread_count, room)
 
 
-@realtime.route(NotificationsRead)
-@realtime.route(NotificationDeleted)
 async def _count_changed(ctx: Any, event: NotificationsRead | NotificationDeleted) -> None:
     await ctx.emit("unreadCountUpdate", event.unread_count, f"user:{event.user_id}")
+
+
+# One handler for both events (not stacked decorators, which would type it for one event).
+realtime.route(NotificationDeleted)(_count_changed)
+realtime.route(NotificationsRead)(_count_changed)
