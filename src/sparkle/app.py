@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 import sparkle
-import sparkle.domains  # noqa: F401  (events, job handlers and socket routes)
+import sparkle.domains  # events, job handlers and socket routes
 from sparkle import realtime
 from sparkle.core import jobs, logging, runtime
 from sparkle.core.config import Settings, get_settings
@@ -32,7 +32,9 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 TAGS = [
     {
         "name": "auth",
-        "description": "Registration, sign-in, tokens, sessions, email verification, passwords, 2FA.",
+        "description": (
+            "Registration, sign-in, tokens, sessions, email verification, passwords, 2FA."
+        ),
     },
     {"name": "users", "description": "Public profiles and profile editing."},
     {"name": "admin", "description": "Administration (ADMIN role)."},
@@ -57,7 +59,9 @@ TAGS = [
     {"name": "feed", "description": "Home feeds: latest, popular, trending and following."},
     {
         "name": "leaderboards",
-        "description": "Standings per period (daily, weekly, monthly, all time), my rank, archived periods.",
+        "description": (
+            "Standings per period (daily, weekly, monthly, all time), my rank, archived periods."
+        ),
     },
     {
         "name": "search",
@@ -65,7 +69,9 @@ TAGS = [
     },
     {
         "name": "notifications",
-        "description": "Notifications: list, unread count, read state, preferences per type × channel.",
+        "description": (
+            "Notifications: list, unread count, read state, preferences per type × channel."
+        ),
     },
     {
         "name": "realtime",
@@ -73,15 +79,23 @@ TAGS = [
     },
     {
         "name": "media",
-        "description": "Uploads: images with variants and blurhash, videos with posters, documents; presigned direct uploads.",
+        "description": (
+            "Uploads: images with variants and blurhash, videos with posters, documents; "
+            "presigned direct uploads."
+        ),
     },
     {
         "name": "messages",
-        "description": "Direct and group conversations, messages, read receipts, blocks and DM privacy.",
+        "description": (
+            "Direct and group conversations, messages, read receipts, blocks and DM privacy."
+        ),
     },
     {
         "name": "watch-parties",
-        "description": "Watch parties: a YouTube video watched together with synced playback, chat and moments.",
+        "description": (
+            "Watch parties: a YouTube video watched together with synced playback, chat and "
+            "moments."
+        ),
     },
     {
         "name": "jobs",
@@ -89,7 +103,9 @@ TAGS = [
     },
     {
         "name": "email",
-        "description": "The log of sent mail for support (ADMIN only); unsubscribe and tracking are pages.",
+        "description": (
+            "The log of sent mail for support (ADMIN only); unsubscribe and tracking are pages."
+        ),
     },
     {"name": "health", "description": "Liveness and readiness probes."},
 ]

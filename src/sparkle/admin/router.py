@@ -23,7 +23,7 @@ from sparkle.core.schemas import CursorPage
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
-def to_admin_read(user) -> AdminUserRead:  # type: ignore[no-untyped-def]
+def to_admin_read(user) -> AdminUserRead:
     return AdminUserRead(
         id=user.id,
         email=user.email,

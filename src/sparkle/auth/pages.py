@@ -124,7 +124,7 @@ async def signin_form(request: Request, viewer: PageViewer) -> Response:
 async def signin(request: Request, db: DbSession, rt: RuntimeDep, client: Client) -> Response:
     form = await form_data(request)
     values = {"email": form.get("email", "").strip()}
-    context = {"values": values, "next": safe_next(form.get("next"))}
+    context: dict[str, Any] = {"values": values, "next": safe_next(form.get("next"))}
     try:
         if error := missing(form, "email", "password"):
             raise error

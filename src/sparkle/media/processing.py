@@ -209,7 +209,7 @@ def _process(im: Image.Image, path: Path, mime: str, max_pixels: int, t: Timings
     else:
         with t.step("decode"):
             im.load()
-            still = _rgb(ImageOps.exif_transpose(im) or im)
+            still = _rgb(ImageOps.exif_transpose(im))
         width, height = still.size
         with t.step("encode"):
             original = _encode_still(still, mime, icc)
@@ -365,7 +365,8 @@ class VideoError(Exception):
     """The video cannot be read (the message says why)."""
 
 
-async def _run(*args: str, timeout: float = 120) -> bytes:
+# The timeout bounds the child process, which is killed when it runs out.
+async def _run(*args: str, timeout: float = 120) -> bytes:  # noqa: ASYNC109
     proc = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
@@ -436,7 +437,8 @@ async def extract_poster(path: Path, duration: float | None, dest: Path) -> None
         str(dest),
         timeout=120,
     )
-    if not dest.exists() or dest.stat().st_size == 0:
+    # One stat of a local temporary file: not worth a thread.
+    if not dest.exists() or dest.stat().st_size == 0:  # noqa: ASYNC240
         raise VideoError("No frame could be decoded from the video")
 
 

@@ -49,6 +49,9 @@ UPLOAD_FORM: dict[str, Any] = {
     }
 }
 ERRORS = (ValidationFailed, Unauthorized, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable)
+SAME_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"model": UploadRead, "description": "The same file was uploaded before"}
+}
 
 
 def _truthy(value: str | None, default: bool = True) -> bool:
@@ -71,8 +74,7 @@ async def _answer(media_and_created: tuple[Any, bool], rt: RuntimeDep) -> JSONRe
     status_code=201,
     summary="Upload a file",
     openapi_extra=UPLOAD_FORM,
-    responses={200: {"model": UploadRead, "description": "The same file was uploaded before"}}
-    | problem_responses(*ERRORS),
+    responses=SAME_FILE | problem_responses(*ERRORS),
 )
 async def upload(
     request: Request,
@@ -142,8 +144,7 @@ async def presign(data: PresignRequest, user: CurrentUser, db: DbSession) -> Pre
     response_model=UploadRead,
     status_code=201,
     summary="Finish a direct upload",
-    responses={200: {"model": UploadRead, "description": "The same file was uploaded before"}}
-    | problem_responses(*ERRORS, MediaNotFound),
+    responses=SAME_FILE | problem_responses(*ERRORS, MediaNotFound),
 )
 async def complete(
     file_id: uuid.UUID, user: CurrentUser, db: DbSession, rt: RuntimeDep

@@ -119,7 +119,7 @@ async def to_read(media: MediaFile, store: Storage, settings: Settings) -> Uploa
         thumbnail_url=urls.get("thumbnail"),
         file_size=media.file_size,
         mime_type=media.mime_type,
-        file_type=media.file_type,  # type: ignore[arg-type]
+        file_type=media.file_type,
         category=media.category,
         original_name=media.original_name,
         dimensions=Dimensions(**media.dimensions) if media.dimensions else None,

@@ -170,7 +170,7 @@ class LocalStorage(Storage):
 
         await asyncio.to_thread(delete)
 
-    async def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:  # type: ignore[override]
+    async def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:
         def scan() -> list[StoredObject]:
             found = []
             for dirpath, _dirs, files in os.walk(self.root):
@@ -310,7 +310,7 @@ class S3Storage(Storage):
                 Delete={"Objects": batch, "Quiet": True},
             )
 
-    async def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:  # type: ignore[override]
+    async def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:
         token: str | None = None
         while True:
             kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": 1000}

@@ -58,7 +58,7 @@ async def create_party(request: Request, user: PageUser, db: DbSession) -> Respo
             youtube_video_id=form.get("youtube_video_id", "").strip(),
             title=form.get("title", ""),
             description=form.get("description") or None,
-            visibility=form.get("visibility", "public"),  # type: ignore[arg-type]
+            visibility=form.get("visibility", "public"),
             scheduled_for=datetime.fromisoformat(form["scheduled_for"])
             if form.get("scheduled_for")
             else None,

@@ -8,6 +8,7 @@ empty-party timer follow real connections.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -96,7 +97,7 @@ async def update_state(hub: Any, conn: Any, payload: StateIn) -> dict[str, Any]:
 
 async def add_moment(hub: Any, conn: Any, payload: MomentIn) -> dict[str, Any]:
     try:
-        data = MomentCreate(kind=payload.kind, content=payload.content)  # type: ignore[arg-type]
+        data = MomentCreate(kind=payload.kind, content=payload.content)
         async with session_scope(hub.sessions, write=True) as session:
             user = await live_user(session, conn)
             moment = await service.add_moment(session, user, payload.party_id, data)
@@ -108,10 +109,8 @@ async def add_moment(hub: Any, conn: Any, payload: MomentIn) -> dict[str, Any]:
 
 async def _disconnected(hub: Any, conn: Any) -> None:
     for party_id in _joined.pop(conn.sid, set()):
-        try:
+        with contextlib.suppress(SparkleError):
             await _leave(hub, conn, party_id)
-        except SparkleError:
-            pass
 
 
 @realtime.route(WatchPartyUpdated, inline=True)

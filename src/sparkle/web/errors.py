@@ -4,6 +4,7 @@ gets a rendered page; everything else keeps the problem+json answer of core.hand
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 import structlog
 from fastapi import FastAPI, Request
@@ -43,7 +44,8 @@ def install(app: FastAPI) -> None:
         return
     app.state.html_errors = True
     json_handlers: dict[type[Exception], Handler] = {
-        cls: app.exception_handlers[cls]
+        # core.handlers installs coroutine handlers only.
+        cls: cast(Handler, app.exception_handlers[cls])
         for cls in (SparkleError, StarletteHTTPException, RequestValidationError, Exception)
         if cls in app.exception_handlers
     }
