@@ -83,7 +83,7 @@ async def case(path: Path, uploads: int, concurrent: int) -> dict[str, object]:
         store = LocalStorage(Path(root), "bench-secret")
         base_rss = rss_mib()
         await one_upload(path, store, -1)  # warm-up (imports, codec tables)
-        splits = {s: 0.0 for s in STEPS}
+        splits = dict.fromkeys(STEPS, 0.0)
         start = time.perf_counter()
         for i in range(uploads):
             t = await one_upload(path, store, i)

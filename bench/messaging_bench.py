@@ -182,7 +182,7 @@ async def run(
 ) -> Result:
     result = Result(mode, len(pairs))
     senders, receivers = [], []
-    for i, (stoken, rtoken, _) in enumerate(pairs):
+    for stoken, rtoken, _ in pairs:
         s = socketio.AsyncClient(reconnection=False)
         await s.connect(
             f"http://{HOST}:{ports[0]}",

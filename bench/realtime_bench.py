@@ -370,7 +370,7 @@ def main() -> None:
         )
     results: list[Result] = []
     try:
-        for _, procs, urls in servers:
+        for _, _procs, urls in servers:
             for u in urls:
                 wait_http(f"{u}/socket.io/?EIO=4&transport=polling")
         for clients in args.clients:

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import sparkle.core.db.base
-from sqlalchemy.dialects import postgresql
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -313,7 +313,8 @@ def upgrade() -> None:
         sa.Column("reaction_type", sa.String(length=10), nullable=False),
         sa.Column("created_at", sparkle.core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "(post_id IS NOT NULL AND comment_id IS NULL) OR (post_id IS NULL AND comment_id IS NOT NULL)",
+            "(post_id IS NOT NULL AND comment_id IS NULL) "
+            "OR (post_id IS NULL AND comment_id IS NOT NULL)",
             name=op.f("ck_reactions_reaction_target"),
         ),
         sa.ForeignKeyConstraint(

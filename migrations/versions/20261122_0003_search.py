@@ -40,7 +40,8 @@ PG_UPGRADE = [
     "CREATE INDEX ix_posts_search_vector ON posts USING gin (search_vector)",
     "CREATE INDEX ix_posts_title_trgm ON posts USING gin (title gin_trgm_ops)",
     "CREATE INDEX ix_users_username_trgm ON users USING gin (lower(username) gin_trgm_ops)",
-    "CREATE INDEX ix_profiles_display_name_trgm ON profiles USING gin (lower(display_name) gin_trgm_ops)",
+    "CREATE INDEX ix_profiles_display_name_trgm ON profiles "
+    "USING gin (lower(display_name) gin_trgm_ops)",
     "CREATE INDEX ix_tags_name_trgm ON tags USING gin (name gin_trgm_ops)",
 ]
 
@@ -103,7 +104,8 @@ def _sqlite_upgrade() -> list[str]:
                 {col}, content='{source}', content_rowid='rowid', tokenize='trigram')""",
             f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {source} BEGIN {index} END",
             f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {source} BEGIN {unindex} END",
-            f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {col} ON {source} BEGIN {unindex} {index} END",
+            f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {col} ON {source} "
+            f"BEGIN {unindex} {index} END",
             f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
         ]
     return stmts

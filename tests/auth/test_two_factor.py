@@ -113,7 +113,7 @@ class TestConfirm:
         assert_problem(await client.post(CONFIRM, json={"code": "123456"}), 401, "unauthorized")
 
     async def test_owner_gets_ten_recovery_codes(self, client: AsyncClient, owner: Account) -> None:
-        totp, codes = await enable_two_factor(client, owner)
+        _totp, codes = await enable_two_factor(client, owner)
         assert len(codes) == 10
         assert len(set(codes)) == 10
         assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{8}", c) for c in codes)
@@ -296,7 +296,7 @@ class TestTwoFactorLogin:
         )
 
     async def test_banned_user(self, client: AsyncClient, owner: Account, admin: Account) -> None:
-        totp, _ = await enable_two_factor(client, owner)
+        _totp, _ = await enable_two_factor(client, owner)
         until = (datetime.now(UTC) + timedelta(days=1)).isoformat()
         assert (
             await client.patch(

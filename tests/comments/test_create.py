@@ -41,9 +41,9 @@ class TestCreate:
         assert body["deleted"] is False
         assert body["editedAt"] is None
         assert body["replyCount"] == 0
-        assert body["reactionCounts"] == {
-            t: 0 for t in ("LIKE", "LOVE", "LAUGH", "WOW", "SAD", "ANGRY")
-        }
+        assert body["reactionCounts"] == dict.fromkeys(
+            ("LIKE", "LOVE", "LAUGH", "WOW", "SAD", "ANGRY"), 0
+        )
         assert body["myReactions"] == []
         assert (await get_post(rt, post.id)).comment_count == 1
 
@@ -240,7 +240,10 @@ class TestMentions:
             return set(rows.all())
 
     async def test_recorded_and_announced(self, client, rt, post, owner, other, moderator) -> None:
-        text = "@Owner_User look, and @nobody_here too; not https://youtube.com/@mod_user nor me@other_user"
+        text = (
+            "@Owner_User look, and @nobody_here too; "
+            "not https://youtube.com/@mod_user nor me@other_user"
+        )
         with capture_events() as seen:
             r = await client.post(url(post.id), json={"content": text}, headers=other.headers)
         assert r.status_code == 201

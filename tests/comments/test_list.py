@@ -294,8 +294,10 @@ class TestEscaping:
         text = "See https://example.com/a?b=1&c=2. Ask @owner_user\nthanks\n\nbye"
         r = await client.post(url(post.id), json={"content": text}, headers=other.headers)
         assert r.json()["contentHtml"] == (
-            '<p>See <a href="https://example.com/a?b=1&amp;c=2" rel="nofollow ugc noopener noreferrer">'
+            '<p>See <a href="https://example.com/a?b=1&amp;c=2" '
+            'rel="nofollow ugc noopener noreferrer">'
             "https://example.com/a?b=1&amp;c=2</a>. Ask "
-            '<a href="/u/owner_user" class="mention" rel="nofollow ugc noopener noreferrer">@owner_user</a>'
+            '<a href="/u/owner_user" class="mention" '
+            'rel="nofollow ugc noopener noreferrer">@owner_user</a>'
             "<br>thanks</p><p>bye</p>"
         )

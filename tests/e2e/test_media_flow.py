@@ -28,13 +28,14 @@ MEDIA_SHOT = Path("/tmp/media-post.png")
 async def loaded(page: Page, selector: str) -> int:
     """The natural width of the first image matching `selector` once it has loaded."""
     await page.wait_for_function(
-        "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 0; }",
+        "s => { const i = document.querySelector(s); "
+        "return i && i.complete && i.naturalWidth > 0; }",
         arg=selector,
     )
     return await page.eval_on_selector(selector, "i => i.naturalWidth")
 
 
-async def test_avatar_and_post_image(server: Server, browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+async def test_avatar_and_post_image(server: Server, browser: Browser, tmp_path: Path) -> None:
     base = server.base_url
     avatar = tmp_path / "me.jpg"
     avatar.write_bytes(samples.jpeg(900, 900, gps=True, color=(240, 80, 160)))

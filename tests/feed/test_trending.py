@@ -187,7 +187,7 @@ class TestTrendingTab:
     ) -> None:
         fresh = await aged_post(rt, owner, 1, reaction_count=2)
         older = await aged_post(rt, owner, 48, reaction_count=60)
-        stale = await aged_post(rt, owner, 24 * 10, reaction_count=500)
+        await aged_post(rt, owner, 24 * 10, reaction_count=500)
         await service.recompute_trending(db)
         await db.commit()
         # The stale post is outside the 7-day window: scored by nobody, trending for nobody.

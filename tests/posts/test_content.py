@@ -161,7 +161,8 @@ GOOD = [
     ),
     pytest.param(
         doc(image("https://cdn.example.com/a.jpg", alt='say "hi" <b>')),
-        '<img src="https://cdn.example.com/a.jpg" alt="say &quot;hi&quot; &lt;b&gt;" loading="lazy">',
+        '<img src="https://cdn.example.com/a.jpg" alt="say &quot;hi&quot; &lt;b&gt;" '
+        'loading="lazy">',
         id="image-https",
     ),
     pytest.param(
@@ -175,12 +176,14 @@ GOOD = [
                 )
             )
         ),
-        '<p><a href="https://example.com/?a=1&amp;b=2" target="_blank" rel="noopener noreferrer nofollow ugc">site</a></p>',
+        '<p><a href="https://example.com/?a=1&amp;b=2" target="_blank" '
+        'rel="noopener noreferrer nofollow ugc">site</a></p>',
         id="link-forced-rel-target",
     ),
     pytest.param(
         doc(paragraph(text("mail", link("mailto:luna@example.com")))),
-        '<p><a href="mailto:luna@example.com" target="_blank" rel="noopener noreferrer nofollow ugc">mail</a></p>',
+        '<p><a href="mailto:luna@example.com" target="_blank" '
+        'rel="noopener noreferrer nofollow ugc">mail</a></p>',
         id="mailto",
     ),
 ]

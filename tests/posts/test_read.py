@@ -198,7 +198,7 @@ class TestSorting:
     async def test_trending_lists_scored_posts_by_score(
         self, client: httpx.AsyncClient, owner: Account, rt: Runtime
     ) -> None:
-        a, b, c, d = [await write_post(client, owner) for _ in range(4)]
+        a, _b, c, _d = [await write_post(client, owner) for _ in range(4)]
         async with session_scope(rt.sessions) as session:
             session.add_all(
                 [

@@ -109,7 +109,10 @@ class TestSnippets:
     async def test_matches_are_marked_and_html_is_escaped(
         self, client: httpx.AsyncClient, rt, owner
     ) -> None:
-        body = 'Intro <script>alert("x")</script> the sparkle begins <img src=x onerror=alert(1)> & more.'
+        body = (
+            'Intro <script>alert("x")</script> the sparkle begins '
+            "<img src=x onerror=alert(1)> & more."
+        )
         await make_post(rt, owner.user, "Safe snippets", body=body)
         [item] = (await search(client, "sparkle"))["items"]
         snippet = item["snippet"]
