@@ -376,14 +376,20 @@ class TestCheck:
         assert "failing: database" in result.output and "sparkle migrate up" in result.output
 
     def test_smtp_is_greeted(
-        self, sparkle: Invoke, migrated: None, smtp_server: SmtpServer
+        self,
+        sparkle: Invoke,
+        migrated: None,
+        smtp_server: SmtpServer,  # noqa: F811 - the fixture imported above
     ) -> None:
         result = sparkle("check", SMTP_URL=smtp_server.url)
         assert result.exit_code == 0, result.output
         assert f"smtp://127.0.0.1:{smtp_server.port}: EHLO ok" in result.output
 
     def test_fails_with_an_unreachable_smtp_backup(
-        self, sparkle: Invoke, migrated: None, smtp_server: SmtpServer
+        self,
+        sparkle: Invoke,
+        migrated: None,
+        smtp_server: SmtpServer,  # noqa: F811 - the fixture imported above
     ) -> None:
         result = sparkle("check", SMTP_URL=f"{smtp_server.url},smtp://127.0.0.1:{free_port()}")
         assert result.exit_code == 1

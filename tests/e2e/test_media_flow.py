@@ -35,7 +35,11 @@ async def loaded(page: Page, selector: str) -> int:
     return await page.eval_on_selector(selector, "i => i.naturalWidth")
 
 
-async def test_avatar_and_post_image(server: Server, browser: Browser, tmp_path: Path) -> None:
+async def test_avatar_and_post_image(
+    server: Server,  # noqa: F811 - the fixtures imported above
+    browser: Browser,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     base = server.base_url
     avatar = tmp_path / "me.jpg"
     avatar.write_bytes(samples.jpeg(900, 900, gps=True, color=(240, 80, 160)))
