@@ -10,11 +10,10 @@ Tests fail when a document and the code differ.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from pydantic.fields import FieldInfo
-
-import sys
 
 import sparkle.app  # noqa: F401  (every error class, event class and consumer)
 from sparkle.core import errors, events, jobs
@@ -123,4 +122,5 @@ def render_errors() -> str:
 RENDERERS = {"events": render_events, "errors": render_errors}
 
 if __name__ == "__main__":
-    print(RENDERERS[sys.argv[1] if len(sys.argv) > 1 else "events"](), end="")
+    # The generated document goes to stdout.
+    print(RENDERERS[sys.argv[1] if len(sys.argv) > 1 else "events"](), end="")  # noqa: T201

@@ -86,7 +86,8 @@ async def register(
 async def login(
     session: AsyncSession, rt: Runtime, data: LoginRequest, client: ClientInfo
 ) -> tuple[User, Tokens]:
-    """Check credentials; the same 401 in about the same time for unknown email and wrong password."""
+    """Check credentials; the same 401 in about the same time for unknown email and wrong
+    password."""
     email = data.email.strip().lower()
     await rt.limiter.hit(ratelimit.LOGIN_PER_IP, "login-ip", client.ip or "-")
     await rt.limiter.hit(ratelimit.LOGIN_PER_ACCOUNT, "login-account", email)
@@ -501,7 +502,8 @@ async def resend_verification(
 
 
 async def forgot_password(session: AsyncSession, rt: Runtime, email: str) -> None:
-    """Always succeeds from the caller's view (no enumeration); mails a 1 h link if the account exists."""
+    """Always succeeds from the caller's view (no enumeration); mails a 1 h link if the account
+    exists."""
     email = email.strip().lower()
     await rt.limiter.hit(ratelimit.PASSWORD_RESET_PER_EMAIL, "reset", email)
     user = await accounts_service.get_by_email(session, email)

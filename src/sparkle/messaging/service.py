@@ -101,7 +101,7 @@ async def get_settings(session: AsyncSession, user_id: uuid.UUID) -> MessagingSe
 def _settings_read(row: MessagingSettings | None) -> MessagingSettingsRead:
     if row is None:
         return MessagingSettingsRead(dm_policy=DmPolicy.EVERYONE.value, read_receipts=True)
-    return MessagingSettingsRead(dm_policy=row.dm_policy, read_receipts=row.read_receipts)  # type: ignore[arg-type]
+    return MessagingSettingsRead(dm_policy=row.dm_policy, read_receipts=row.read_receipts)
 
 
 async def update_settings(
@@ -775,7 +775,8 @@ async def list_messages(
 async def list_conversations(
     session: AsyncSession, viewer: User, *, cursor: str | None, limit: int
 ) -> ConversationPage:
-    """The viewer's conversations, most recent activity first, with unread counts and last messages."""
+    """The viewer's conversations, most recent activity first, with unread counts and last
+    messages."""
     rows, next_cursor = await keyset_page(
         session,
         repository.conversations_of(viewer.id),
@@ -839,7 +840,7 @@ async def hydrate(
                 kind=conv.kind,
                 title=conv.title,
                 avatar_url=conv.avatar_url,
-                participants=shown,  # type: ignore[arg-type]
+                participants=shown,
                 last_message=to_message_read(message, people) if message else None,
                 last_message_id=conv.last_message_id,
                 last_message_at=conv.last_message_at,

@@ -86,7 +86,7 @@ def state_of(party: WatchParty, now: datetime | None = None) -> PlaybackState:
     return PlaybackState(
         video_id=party.video_id,
         status=party.playback_status,
-        position_seconds=round(position_at(party, now), 3),  # type: ignore[arg-type]
+        position_seconds=round(position_at(party, now), 3),
         playback_rate=party.playback_rate,
         updated_at=party.state_updated_at,
         server_time=now,
@@ -695,7 +695,7 @@ async def hydrate(
                 visibility=p.visibility,
                 max_participants=p.max_participants,
                 status=p.status,
-                scheduled_for=p.scheduled_for,  # type: ignore[arg-type]
+                scheduled_for=p.scheduled_for,
                 slow_mode_seconds=p.slow_mode_seconds,
                 state=state_of(p, now),
                 participant_count=p.present_count,
@@ -750,7 +750,7 @@ async def list_parties(
 
 
 async def _upcoming_page(
-    session: AsyncSession, stmt: Select[tuple[WatchParty]], cursor: str | None, limit: int
+    session: AsyncSession, stmt: Select[WatchParty], cursor: str | None, limit: int
 ) -> tuple[list[WatchParty], str | None]:
     """Keyset over (scheduled_for, id) ascending with unscheduled parties after all others."""
     when, ident = WatchParty.scheduled_for, WatchParty.id
