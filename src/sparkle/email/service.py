@@ -18,11 +18,21 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import structlog
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, true
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -587,4 +597,4 @@ async def purge_log(session: AsyncSession, *, days: int, now: datetime | None = 
     """Delete log rows older than `days` (their notification marks go with them)."""
     cutoff = (now or utcnow()) - timedelta(days=days)
     result = await session.execute(delete(EmailLog).where(EmailLog.created_at < cutoff))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(cast("CursorResult[Any]", result).rowcount or 0)

@@ -6,8 +6,9 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
@@ -49,7 +50,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; take it over (SQLAlchemy docs,
     # "Serializable isolation / Savepoints / Transactional DDL").
     @event.listens_for(engine.sync_engine, "connect")
-    def _connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -59,7 +60,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _begin(conn):  # type: ignore[no-untyped-def]
+    def _begin(conn: Connection) -> None:
         # A unit of work that will write takes the write lock up front: a deferred BEGIN that
         # reads, then writes after another connection committed fails at once with "database
         # is locked" (busy_timeout cannot help a lock upgrade), while BEGIN IMMEDIATE waits.
