@@ -18,6 +18,7 @@ from sparkle.posts import content
 from tests.e2e import test_signup_flow as e2e
 from tests.e2e.test_signup_flow import PASSWORD, Server, watch_console
 from tests.media import samples
+from tests.social.test_follow_browser import register_verified
 
 # The sign-up flow's live server and browser, shared rather than repeated.
 server, browser, chromium_path = e2e.server, e2e.browser, e2e.chromium_path
@@ -68,15 +69,21 @@ PASTED = (
 ALWAYS_SET = {("link", "href"), ("image", "src")}
 
 
-async def sign_up(browser: Browser, base: str, username: str, viewport: dict[str, int]) -> Page:
+@pytest.fixture(scope="module")
+def writer(server: Server) -> str:
+    """One member for the whole module (registration is rate-limited per address)."""
+    register_verified(server, "editor_writer")
+    return "editor_writer@example.com"
+
+
+async def sign_in(browser: Browser, base: str, email: str, viewport: dict[str, int]) -> Page:
     context = await browser.new_context(viewport=viewport)
     page = await context.new_page()
-    await page.goto(f"{base}/signup")
-    await page.get_by_label("Email").fill(f"{username}@example.com")
-    await page.get_by_label("Username").fill(username)
+    await page.goto(f"{base}/signin")
+    await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Create account").click()
-    await expect(page).to_have_url(f"{base}/check-email")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).not_to_have_url(re.compile(r"/signin"))
     return page
 
 
@@ -167,10 +174,10 @@ def missing_coverage(
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 async def test_a_post_with_links_publishes(
-    server: Server, browser: Browser, viewport: dict[str, int]
+    server: Server, browser: Browser, writer: str, viewport: dict[str, int]
 ) -> None:
     base = server.base_url
-    page = await sign_up(browser, base, f"linker_{viewport['width']}", viewport)
+    page = await sign_in(browser, base, writer, viewport)
     problems = watch_console(page)
     await open_editor(page, base, "Links to the channel")
     await page.keyboard.type("Watch the channel")
@@ -201,10 +208,10 @@ async def test_a_post_with_links_publishes(
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 async def test_save_changes_to_a_published_post(
-    server: Server, browser: Browser, viewport: dict[str, int]
+    server: Server, browser: Browser, writer: str, viewport: dict[str, int]
 ) -> None:
     base = server.base_url
-    page = await sign_up(browser, base, f"editor_{viewport['width']}", viewport)
+    page = await sign_in(browser, base, writer, viewport)
     problems = watch_console(page)
     await open_editor(page, base, "First thoughts")
     await page.keyboard.type("A first version.")
@@ -246,10 +253,10 @@ async def near(page: Page, message: Any, button: Any) -> None:
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 async def test_errors_show_next_to_the_button_that_caused_them(
-    server: Server, browser: Browser, viewport: dict[str, int]
+    server: Server, browser: Browser, writer: str, viewport: dict[str, int]
 ) -> None:
     base = server.base_url
-    page = await sign_up(browser, base, f"oops_{viewport['width']}", viewport)
+    page = await sign_in(browser, base, writer, viewport)
     await open_editor(page, base, "")
     await page.keyboard.type("An insecure picture follows.")
     await page.evaluate(PASTE_JS, '<img src="http://insecure.example/a.png" alt="x">')
@@ -298,7 +305,7 @@ async def test_errors_show_next_to_the_button_that_caused_them(
 
 
 async def test_every_node_and_mark_of_the_editor_passes_the_validator(
-    server: Server, browser: Browser, tmp_path: Path
+    server: Server, browser: Browser, writer: str, tmp_path: Path
 ) -> None:
     """The round trip: the live editor writes every node and mark its schema has, through its
     toolbar, input rules, autolinks, uploads and pasted HTML, each with and without optional
@@ -306,7 +313,7 @@ async def test_every_node_and_mark_of_the_editor_passes_the_validator(
     base = server.base_url
     photo = tmp_path / "upload.png"
     photo.write_bytes(samples.png(320, 200))
-    page = await sign_up(browser, base, "toolbar_tester", WIDE)
+    page = await sign_in(browser, base, writer, WIDE)
     await serve_external_images(page.context)
     problems = watch_console(page)
     await open_editor(page, base, "Everything the toolbar makes")
