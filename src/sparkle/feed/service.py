@@ -1,24 +1,22 @@
 """Feeds: latest, popular, trending and following pages of posts, and the trending scores the
-periodic job keeps in `trending_posts`."""
+periodic job computes (posts keeps them, in `trending_posts`)."""
 
 from __future__ import annotations
 
 import math
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
-from sqlalchemy import Float, Uuid, bindparam, delete, insert, literal, select, text, tuple_
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import User
 from sparkle.core.db import Cursor, utcnow
 from sparkle.core.errors import Unauthorized, ValidationFailed
+from sparkle.feed import repository
 from sparkle.posts import service as posts_service
-from sparkle.posts.models import Post, PostStatus, TrendingPost
+from sparkle.posts.models import Post
 from sparkle.posts.schemas import PostPage
-from sparkle.social import service as social_service
 
 Tab = Literal["latest", "popular", "trending", "following"]
 TABS: tuple[str, ...] = get_args(Tab)
@@ -46,57 +44,20 @@ def hot_rank(score: float, hours: float) -> float:
 
 
 async def recompute_trending(session: AsyncSession, now: datetime | None = None) -> int:
-    """Score every published post of the last 7 days and replace `trending_posts` with the
+    """Score every published post of the last 7 days and replace the trending scores with the
     result (one SELECT, one DELETE, one bulk INSERT, in the caller's transaction, so readers
     see the old scores or the new, never a mix); the number of posts scored."""
     now = now or utcnow()
-    rows = await session.execute(
-        select(
-            Post.id,
-            Post.published_at,
-            Post.reaction_count,
-            Post.comment_count,
-            Post.share_count,
-            Post.view_count,
-        ).where(
-            Post.status == PostStatus.PUBLISHED.value,
-            Post.deleted_at.is_(None),
-            Post.published_at >= now - TRENDING_WINDOW,
-            Post.published_at <= now,
-        )
-    )
     scored: list[tuple[uuid.UUID, float]] = []
-    for post_id, published_at, reactions, comments, shares, views in rows.all():
-        if published_at is None:  # the WHERE already excludes it; this narrows the type
+    candidates = await repository.trending_candidates(session, now - TRENDING_WINDOW, now)
+    for post_id, published_at, reactions, comments, shares, views in candidates:
+        if published_at is None:  # the query already excludes it; this narrows the type
             continue
         hours = (now - published_at).total_seconds() / 3600
         score = hot_rank(engagement(reactions, comments, shares, views), hours)
         scored.append((post_id, score))
-    await session.execute(delete(TrendingPost).execution_options(synchronize_session=False))
-    if scored:
-        await _insert_scores(session, scored, now)
+    await posts_service.replace_trending(session, scored, now)
     return len(scored)
-
-
-async def _insert_scores(
-    session: AsyncSession, scored: list[tuple[uuid.UUID, float]], now: datetime
-) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        # Two array parameters instead of a parameter per value: about ten times faster than
-        # batched multi-row VALUES for a window of 100,000 posts.
-        ids, scores = zip(*scored, strict=True)
-        stmt = text(
-            "INSERT INTO trending_posts (post_id, score, computed_at) "
-            "SELECT post_id, score, :now FROM unnest(:ids, :scores) AS t(post_id, score)"
-        ).bindparams(
-            bindparam("ids", type_=postgresql.ARRAY(Uuid())),
-            bindparam("scores", type_=postgresql.ARRAY(Float())),
-            bindparam("now", type_=TrendingPost.computed_at.type),
-        )
-        await session.execute(stmt, {"ids": list(ids), "scores": list(scores), "now": now})
-        return
-    rows = [{"post_id": pid, "score": score, "computed_at": now} for pid, score in scored]
-    await session.execute(insert(TrendingPost), rows)
 
 
 async def page(
@@ -133,23 +94,8 @@ async def following_page(
 ) -> PostPage:
     """Published posts of the authors `viewer` follows, newest first, by keyset on
     (published_at, id): the same few queries at any depth."""
-    stmt = posts_service.card_statement().where(
-        Post.author_id.in_(social_service.following_statement(viewer.id)),
-        Post.status == PostStatus.PUBLISHED.value,
-        Post.deleted_at.is_(None),
-        User.deleted_at.is_(None),
-    )
-    if cursor:
-        position = _decode(cursor)
-        stmt = stmt.where(
-            tuple_(Post.published_at, Post.id)
-            < tuple_(
-                literal(position.value, type_=Post.published_at.type),
-                literal(position.id, type_=Post.id.type),
-            )
-        )
-    stmt = stmt.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit + 1)
-    rows: list[Any] = list((await session.execute(stmt)).all())
+    position = _decode(cursor) if cursor else None
+    rows = await repository.following_rows(session, viewer.id, before=position, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -8,6 +8,8 @@ import re
 import secrets
 import string
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from limits import parse
@@ -172,6 +174,15 @@ async def hydrate(
         session, [r.Post.id for r in rows], viewer.id if viewer else None
     )
     return [_summary(r, extras) for r in rows]
+
+
+async def replace_trending(
+    session: AsyncSession, scores: Sequence[tuple[uuid.UUID, float]], computed_at: datetime
+) -> None:
+    """Replace every trending score with `scores` (post id, score), in the caller's
+    transaction, so readers of the trending listing see the old scores or the new, never a
+    mix. The feed's trending job computes them."""
+    await repository.replace_trending(session, scores, computed_at)
 
 
 async def summaries(
