@@ -120,7 +120,7 @@ async def author_ids(
     session: AsyncSession, post_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, uuid.UUID]:
     rows = await session.execute(select(Post.id, Post.author_id).where(Post.id.in_(post_ids)))
-    return {pid: aid for pid, aid in rows.all()}
+    return dict(rows.tuples().all())
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -412,6 +412,7 @@ def _apply(
     if data.title is not None:
         post.title = data.title
     if doc is not None:
+        assert data.content is not None  # the document was parsed from it
         post.content, post.content_html, post.content_text = data.content, doc.html, doc.text
         post.reading_time = doc.reading_time
     if "excerpt" in changes:
@@ -533,7 +534,7 @@ async def record_view(
     post = await access_readable(session, viewer, post_id)
     if post.status != PostStatus.PUBLISHED:
         return post.view_count
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = (
         dialect.insert(PostView)
         .values(post_id=post.id, viewer_key=key, day=utcnow().date())
