@@ -18,10 +18,10 @@ from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from sparkle.core import demo
+from sparkle import demo
 from sparkle.core.config import ConfigError, Settings, get_settings
-from sparkle.core.demo import DEMO_PASSWORD, ContentReport, demo_people
 from sparkle.core.queue import embedded as embedded_jobs
+from sparkle.demo import DEMO_PASSWORD, ContentReport, demo_people
 from sparkle.search.cli import search_app
 
 if TYPE_CHECKING:
@@ -451,7 +451,7 @@ async def _seed(
     with demo.progress_bar(out()) as progress:
         created, skipped = await demo.seed_users(rt, users, seed, progress)
         seeder = demo.ContentSeeder(
-            rt.engine, seed=seed, media_origin=rt.settings.base_url, progress=progress
+            rt.sessions, seed=seed, media_origin=rt.settings.base_url, progress=progress
         )
         report = await seeder.run(
             posts=posts, comments=comments, reactions=reactions, long_thread=long_thread
