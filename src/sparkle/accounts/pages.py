@@ -20,6 +20,7 @@ from sparkle.auth.deps import OptionalPrincipal, check_csrf
 from sparkle.core.deps import Client, DbSession
 from sparkle.core.errors import SparkleError
 from sparkle.social import service as social_service
+from sparkle.web.guards import PageUser
 from sparkle.web.rendering import (
     field_errors,
     form_data,
@@ -29,7 +30,6 @@ from sparkle.web.rendering import (
     redirect,
     render,
     render_error,
-    signin_redirect,
     viewer_of,
 )
 
@@ -129,19 +129,12 @@ async def public_profile(
 
 
 @router.get("/settings/profile")
-async def edit_profile(request: Request, principal: OptionalPrincipal) -> Response:
-    if principal is None:
-        return signin_redirect(request)
-    return _profile_form(request, principal.user, values_of(principal.user))
+async def edit_profile(request: Request, user: PageUser) -> Response:
+    return _profile_form(request, user, values_of(user))
 
 
 @router.post("/settings/profile", dependencies=CSRF)
-async def save_profile(
-    request: Request, principal: OptionalPrincipal, db: DbSession, client: Client
-) -> Response:
-    if principal is None:
-        return signin_redirect(request)
-    user = principal.user
+async def save_profile(request: Request, user: PageUser, db: DbSession, client: Client) -> Response:
     values = values_from_form(await form_data(request))
     try:
         user = await service.update_profile(db, user, user, update_from(values), ip=client.ip)

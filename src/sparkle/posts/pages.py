@@ -32,6 +32,7 @@ from sparkle.posts.schemas import PostCreate, PostPage, PostRead, PostUpdate
 from sparkle.reactions import service as reactions_service
 from sparkle.reactions.models import ReactionType
 from sparkle.social import service as social_service
+from sparkle.web.guards import PageUser
 from sparkle.web.rendering import (
     field_errors,
     form_data,
@@ -40,7 +41,6 @@ from sparkle.web.rendering import (
     redirect,
     render,
     render_error,
-    signin_redirect,
 )
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
@@ -69,14 +69,10 @@ def _user(principal: Any) -> User | None:
 
 
 async def _attempt(db: AsyncSession, call: Awaitable[T]) -> T:
-    """Run a service call in a savepoint: a refused change leaves nothing behind, and the
-    page can still answer (and commit nothing else) in the same request."""
-    try:
-        async with db.begin_nested():
-            return await call
-    except SparkleError:
-        events.discard(db)
-        raise
+    """Run a service call in a savepoint: a refused change leaves nothing behind (rows, events,
+    jobs), and the page can still answer (and commit nothing else) in the same request."""
+    async with events.savepoint(db):
+        return await call
 
 
 # --- lists ----------------------------------------------------------------------------------
@@ -134,10 +130,7 @@ async def feed(request: Request, db: DbSession, principal: OptionalPrincipal) ->
 
 
 @router.get("/me/drafts")
-async def drafts(request: Request, db: DbSession, principal: OptionalPrincipal) -> Response:
-    user = _user(principal)
-    if user is None:
-        return signin_redirect(request)
+async def drafts(request: Request, db: DbSession, user: PageUser) -> Response:
     load = posts_service.list_posts(
         db,
         user,
@@ -312,12 +305,9 @@ async def react(
 
 @router.post("/comments/{comment_id}/reactions/{kind}", dependencies=CSRF)
 async def react_to_comment(
-    request: Request, comment_id: uuid.UUID, kind: str, db: DbSession, principal: OptionalPrincipal
+    request: Request, comment_id: uuid.UUID, kind: str, db: DbSession, user: PageUser
 ) -> Response:
     """Toggle one reaction on a comment; the HTMX answer is the comment's reactions."""
-    user = _user(principal)
-    if user is None:
-        return signin_redirect(request)
     summary = await _toggle_reaction(request, db, user, "comment", comment_id, kind)
     if isinstance(summary, Response):
         return summary
@@ -390,11 +380,8 @@ async def _comment_post(db: AsyncSession, user: User, comment_id: uuid.UUID) -> 
 
 @router.post("/comments/{comment_id}/edit", dependencies=CSRF)
 async def edit_comment(
-    request: Request, comment_id: uuid.UUID, db: DbSession, principal: OptionalPrincipal
+    request: Request, comment_id: uuid.UUID, db: DbSession, user: PageUser
 ) -> Response:
-    user = _user(principal)
-    if user is None:
-        return signin_redirect(request)
     post_id = await _comment_post(db, user, comment_id)
     if post_id is None:
         return render_error(request, 404, "Comment not found")
@@ -410,11 +397,8 @@ async def edit_comment(
 
 @router.post("/comments/{comment_id}/delete", dependencies=CSRF)
 async def delete_comment(
-    request: Request, comment_id: uuid.UUID, db: DbSession, principal: OptionalPrincipal
+    request: Request, comment_id: uuid.UUID, db: DbSession, user: PageUser
 ) -> Response:
-    user = _user(principal)
-    if user is None:
-        return signin_redirect(request)
     post_id = await _comment_post(db, user, comment_id)
     if post_id is None:
         return render_error(request, 404, "Comment not found")
@@ -527,20 +511,15 @@ def _status_for(intent: str, current: str | None) -> str | None:
 
 
 @router.get("/write")
-async def write(request: Request, db: DbSession, principal: OptionalPrincipal) -> Response:
-    if principal is None:
-        return signin_redirect(request)
+async def write(request: Request, db: DbSession, user: PageUser) -> Response:
     values = _values_from({"content": json.dumps(EMPTY_DOC)})
     return await _editor(request, db, values)
 
 
 @router.post("/write", dependencies=CSRF)
 async def create_post(
-    request: Request, db: DbSession, settings: SettingsDep, principal: OptionalPrincipal
+    request: Request, db: DbSession, settings: SettingsDep, user: PageUser
 ) -> Response:
-    user = _user(principal)
-    if user is None:
-        return signin_redirect(request)
     form = await form_data(request)
     values = _values_from(form)
     intent = form.get("intent", "draft")
@@ -565,12 +544,7 @@ async def _editable(db: AsyncSession, user: User, ref: str) -> PostRead:
 
 
 @router.get("/p/{ref}/edit")
-async def edit_post(
-    request: Request, ref: str, db: DbSession, principal: OptionalPrincipal
-) -> Response:
-    user = _user(principal)
-    if user is None:
-        return signin_redirect(request)
+async def edit_post(request: Request, ref: str, db: DbSession, user: PageUser) -> Response:
     try:
         post = await _editable(db, user, ref)
     except SparkleError as exc:
@@ -579,13 +553,8 @@ async def edit_post(
 
 
 @router.post("/p/{ref}/delete", dependencies=CSRF)
-async def delete_post(
-    request: Request, ref: str, db: DbSession, principal: OptionalPrincipal
-) -> Response:
+async def delete_post(request: Request, ref: str, db: DbSession, user: PageUser) -> Response:
     """Soft-delete a post (its author or a moderator), then go to the author's profile."""
-    user = _user(principal)
-    if user is None:
-        return signin_redirect(request)
     try:
         post = await posts_service.read_by_ref(db, user, ref)
         await _attempt(db, posts_service.delete(db, user, post.id))
@@ -596,11 +565,8 @@ async def delete_post(
 
 @router.post("/p/{ref}/edit", dependencies=CSRF)
 async def save_post(
-    request: Request, ref: str, db: DbSession, settings: SettingsDep, principal: OptionalPrincipal
+    request: Request, ref: str, db: DbSession, settings: SettingsDep, user: PageUser
 ) -> Response:
-    user = _user(principal)
-    if user is None:
-        return signin_redirect(request)
     try:
         post = await _editable(db, user, ref)
     except SparkleError as exc:
