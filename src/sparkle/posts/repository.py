@@ -61,7 +61,7 @@ class SortKey:
     kind: str  # "datetime" | "int" | "float"
 
 
-def card_statement(*, full: bool = False) -> Select[Any]:
+def card_statement(*, full: bool = False) -> Select[*tuple[Any, ...]]:
     """Posts with their author's name and avatar and their category, in one row each."""
     stmt = (
         select(Post, User.username, Profile.display_name, Profile.avatar_url, Category)
@@ -105,16 +105,17 @@ def _conditions(f: PostFilter) -> list[ColumnElement[bool]]:
 def sort_keys(sort: str, status: str) -> list[SortKey]:
     """The descending sort keys of a listing; the post id always breaks ties."""
     when = SortKey(
-        Post.published_at if status == PostStatus.PUBLISHED else Post.created_at, "datetime"
+        (Post.published_at if status == PostStatus.PUBLISHED else Post.created_at).expression,
+        "datetime",
     )
     if sort == "popular":
-        return [SortKey(POPULARITY, "int"), SortKey(Post.id, "uuid")]
+        return [SortKey(POPULARITY, "int"), SortKey(Post.id.expression, "uuid")]
     if sort == "trending":
-        return [SortKey(TRENDING, "float"), when, SortKey(Post.id, "uuid")]
-    return [when, SortKey(Post.id, "uuid")]
+        return [SortKey(TRENDING.expression, "float"), when, SortKey(Post.id.expression, "uuid")]
+    return [when, SortKey(Post.id.expression, "uuid")]
 
 
-def _statement(f: PostFilter, sort: str, keys: list[SortKey]) -> Select[Any]:
+def _statement(f: PostFilter, sort: str, keys: list[SortKey]) -> Select[*tuple[Any, ...]]:
     stmt = card_statement().where(*_conditions(f))
     if sort == "trending":
         stmt = stmt.join(TrendingPost, TrendingPost.post_id == Post.id)
@@ -228,16 +229,18 @@ async def extras(
         .where(Reaction.post_id.in_(post_ids))
         .group_by(Reaction.post_id, Reaction.reaction_type)
     )
-    for post_id, kind, n in count_rows.all():
-        out.counts[post_id][kind] = int(n)
+    for reacted_post, kind, n in count_rows.all():
+        if reacted_post is not None:  # always: the query asks for these posts
+            out.counts[reacted_post][kind] = int(n)
     if viewer_id is not None:
         mine_rows = await session.execute(
             select(Reaction.post_id, Reaction.reaction_type)
             .where(Reaction.post_id.in_(post_ids), Reaction.user_id == viewer_id)
             .order_by(Reaction.created_at)
         )
-        for post_id, kind in mine_rows.all():
-            out.mine[post_id].append(kind)
+        for reacted_post, kind in mine_rows.all():
+            if reacted_post is not None:  # always: the query asks for these posts
+                out.mine[reacted_post].append(kind)
     return out
 
 
