@@ -39,6 +39,18 @@ $(STAMPS)/assets: $(FRONTEND_SRC)
 
 assets: $(STAMPS)/assets
 
+# The gate CI runs before the tests: lint, format, types, and the import contracts (run once
+# pyproject.toml has a [tool.importlinter] section).
+lint: $(STAMPS)/venv
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+	@if grep -q '^\[tool\.importlinter\]' pyproject.toml; then \
+		echo "$(UV) run --frozen lint-imports"; $(UV) run --frozen lint-imports; \
+	else \
+		echo "lint-imports: skipped, no [tool.importlinter] contracts in pyproject.toml"; \
+	fi
+
 bench: install
 	$(UV) run --frozen python bench/http_bench.py
 
