@@ -76,6 +76,20 @@ async def adjust_reaction_count(session: AsyncSession, comment_id: uuid.UUID, de
     await repository.add_to_counters(session, comment_id, reactions=delta)
 
 
+async def _reaction_target(
+    session: AsyncSession, viewer: User | None, comment_id: uuid.UUID, react: bool
+) -> uuid.UUID:
+    comment = await access_for_reactions(session, viewer, comment_id, react=react)
+    return comment.post_id
+
+
+# Reactions sit below comments: they reach a comment through this registration rather than
+# by importing this module.
+reactions_service.register_target(
+    "comment", access=_reaction_target, adjust_count=adjust_reaction_count
+)
+
+
 async def _reply_target(session: AsyncSession, post_id: uuid.UUID, parent_id: uuid.UUID) -> Comment:
     parent = await repository.get(session, parent_id)
     if parent is None or parent.post_id != post_id:

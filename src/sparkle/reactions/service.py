@@ -9,14 +9,13 @@ requests leave the same state as one.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sparkle.accounts.models import User
-from sparkle.comments import service as comments_service
 from sparkle.core import events
 from sparkle.core.schemas import CursorPage
 from sparkle.posts import service as posts_service
@@ -26,7 +25,15 @@ from sparkle.reactions.models import ReactionType
 from sparkle.reactions.repository import TargetKind
 from sparkle.reactions.schemas import ReactionSummary, ReactionUserRead, ReactorRead
 
-__all__ = ["TargetKind", "list_reactors", "react", "summaries", "summary", "unreact"]
+__all__ = [
+    "TargetKind",
+    "list_reactors",
+    "react",
+    "register_target",
+    "summaries",
+    "summary",
+    "unreact",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,30 @@ class Target:
     kind: TargetKind
     id: uuid.UUID
     post_id: uuid.UUID
+
+
+# (session, viewer, target id, react) -> the target's post id, raising the owner's errors.
+AccessTarget = Callable[[AsyncSession, User | None, uuid.UUID, bool], Awaitable[uuid.UUID]]
+# (session, target id, delta): keeps the target's reaction counter exact.
+AdjustCount = Callable[[AsyncSession, uuid.UUID, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _TargetType:
+    access: AccessTarget
+    adjust_count: AdjustCount
+
+
+# Targets owned by domains above reactions (comments), which register themselves here so that
+# reactions need not import them.
+_TARGETS: dict[TargetKind, _TargetType] = {}
+
+
+def register_target(kind: TargetKind, *, access: AccessTarget, adjust_count: AdjustCount) -> None:
+    """Let members react to targets of `kind`: `access` checks that the viewer may react
+    (`react=True`) or only see the target and returns its post id; `adjust_count` moves its
+    reaction counter."""
+    _TARGETS[kind] = _TargetType(access, adjust_count)
 
 
 async def _access(
@@ -50,15 +81,15 @@ async def _access(
         access = posts_service.access_interactive if react else posts_service.access_readable
         post = await access(session, viewer, target_id)
         return Target("post", post.id, post.id)
-    comment = await comments_service.access_for_reactions(session, viewer, target_id, react=react)
-    return Target("comment", comment.id, comment.post_id)
+    post_id = await _TARGETS[kind].access(session, viewer, target_id, react)
+    return Target(kind, target_id, post_id)
 
 
 async def _count(session: AsyncSession, target: Target, delta: int) -> None:
     if target.kind == "post":
         await posts_service.adjust_counters(session, target.id, reactions=delta)
     else:
-        await comments_service.adjust_reaction_count(session, target.id, delta)
+        await _TARGETS[target.kind].adjust_count(session, target.id, delta)
 
 
 def _event(target: Target, user: User, reaction_type: ReactionType) -> dict[str, Any]:
