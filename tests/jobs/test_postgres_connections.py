@@ -65,6 +65,21 @@ async def connections(url: str) -> int:
         await conn.close()
 
 
+async def listening(url: str) -> int:
+    """Connections of the brokers whose last statement was a LISTEN (the listeners, idle)."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = $1 AND state = 'idle' AND query ILIKE 'LISTEN%'",
+                APPLICATION_NAME,
+            )
+        )
+    finally:
+        await conn.close()
+
+
 @pytest.fixture
 async def workers(
     database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -105,7 +120,10 @@ async def test_connections_stay_bounded_and_notifications_wake_idle_workers(
 ) -> None:
     bound = len(workers) * (POOL_SIZE + 1)
     producer = workers[0]
-    await asyncio.sleep(0.5)  # every worker is waiting on the listener now
+    deadline = time.monotonic() + 20
+    while await listening(database) < len(workers):  # every broker's listener is up
+        assert time.monotonic() < deadline, "the listeners did not start"
+        await asyncio.sleep(0.02)
     assert await connections(database) <= bound
 
     # A burst on every queue at once.
@@ -125,6 +143,9 @@ async def test_connections_stay_bounded_and_notifications_wake_idle_workers(
     assert 0 < peak <= bound
 
     # Idle workers on every queue are woken by the enqueue's notification, not by a poll.
+    # The pause is part of the behaviour under test, not synchronisation: a worker still in
+    # its loop after the burst would find the job without any notification, and nothing
+    # observable marks "every worker is back in its 30 s wait".
     await asyncio.sleep(1.5)
     DONE.clear()
     started = time.monotonic()

@@ -30,6 +30,8 @@ async def test_a_sweep_leaves_a_just_claimed_job_to_its_worker(broker: Broker) -
     queue, claimed = await claim(broker, "claimed")
 
     async def start() -> None:
+        # A deliberate interleaving, not synchronisation: the worker marks the job active
+        # while the sweep is already looking at it (the race the sweep must tolerate).
         await asyncio.sleep(0.1)
         await claimed.update(status=Status.ACTIVE, started=now(), attempts=1)
 

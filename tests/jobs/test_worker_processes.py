@@ -158,7 +158,13 @@ class TestTwoWorkers:
             return all(len(lines(tmp_path / f"job{i}.log")) >= 2 for i in range(24))
 
         await wait_for(finished, timeout=40)
-        await asyncio.sleep(0.5)
+        # Nothing waits or runs any more: a second run of any job would have written its
+        # lines by now.
+        queue = producer.queue("analytics")
+        deadline = time.monotonic() + 20
+        while (c := await queue.counts())["waiting"] + c["active"]:
+            assert time.monotonic() < deadline, c
+            await asyncio.sleep(0.1)
         pids = set()
         for i in range(24):
             entries = lines(tmp_path / f"job{i}.log")
