@@ -10,34 +10,21 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from sparkle.accounts.models import User
-from sparkle.auth.deps import OptionalPrincipal, check_csrf, get_admin
-from sparkle.core.deps import RuntimeDep
-from sparkle.core.errors import Forbidden, SparkleError
+from sparkle.auth.deps import check_csrf
+from sparkle.core.errors import SparkleError
 from sparkle.core.queue import operations, spec
+from sparkle.web.guards import PageAdmin
 from sparkle.web.rendering import (
     get_viewer,
     is_htmx,
     redirect,
     render,
     render_error,
-    signin_redirect,
 )
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
 CSRF = [Depends(check_csrf)]
 PAGE = "/admin/jobs"
-
-
-async def _admin_or_response(
-    request: Request, principal: OptionalPrincipal, rt: RuntimeDep
-) -> User | Response:
-    if principal is None:
-        return signin_redirect(request)
-    try:
-        return await get_admin(principal.user, rt)
-    except Forbidden as exc:
-        return render_error(request, 403, exc.title, exc.detail)
 
 
 def _when(ts: float | None) -> str:
@@ -65,10 +52,7 @@ async def _context() -> dict[str, Any]:
 
 
 @router.get("/admin/jobs")
-async def jobs_page(request: Request, principal: OptionalPrincipal, rt: RuntimeDep) -> Response:
-    admin = await _admin_or_response(request, principal, rt)
-    if isinstance(admin, Response):
-        return admin
+async def jobs_page(request: Request, admin: PageAdmin) -> Response:
     try:
         context = await _context()
     except SparkleError as exc:
@@ -77,12 +61,7 @@ async def jobs_page(request: Request, principal: OptionalPrincipal, rt: RuntimeD
     return render(request, template, context)
 
 
-async def _act(
-    request: Request, principal: OptionalPrincipal, rt: RuntimeDep, action: Any, done: str
-) -> Response:
-    admin = await _admin_or_response(request, principal, rt)
-    if isinstance(admin, Response):
-        return admin
+async def _act(request: Request, action: Any, done: str) -> Response:
     try:
         await action()
     except SparkleError as exc:
@@ -95,39 +74,27 @@ async def _act(
 
 
 @router.post("/admin/jobs/{queue}/{job_id}/retry", dependencies=CSRF)
-async def retry(
-    request: Request, queue: str, job_id: str, principal: OptionalPrincipal, rt: RuntimeDep
-) -> Response:
+async def retry(request: Request, queue: str, job_id: str, admin: PageAdmin) -> Response:
     return await _act(
         request,
-        principal,
-        rt,
         lambda: operations.retry(queue, job_id),
         f"Job {job_id} queued again.",
     )
 
 
 @router.post("/admin/jobs/{queue}/{job_id}/delete", dependencies=CSRF)
-async def delete(
-    request: Request, queue: str, job_id: str, principal: OptionalPrincipal, rt: RuntimeDep
-) -> Response:
-    return await _act(
-        request, principal, rt, lambda: operations.delete(queue, job_id), f"Job {job_id} deleted."
-    )
+async def delete(request: Request, queue: str, job_id: str, admin: PageAdmin) -> Response:
+    return await _act(request, lambda: operations.delete(queue, job_id), f"Job {job_id} deleted.")
 
 
 @router.post("/admin/queues/{queue}/{action}", dependencies=CSRF)
-async def pause(
-    request: Request, queue: str, action: str, principal: OptionalPrincipal, rt: RuntimeDep
-) -> Response:
+async def pause(request: Request, queue: str, action: str, admin: PageAdmin) -> Response:
     if action not in ("pause", "resume"):
         return render_error(request, 404, "Not found", "No such action")
     paused = action == "pause"
     label = "paused" if paused else "resumed"
     return await _act(
         request,
-        principal,
-        rt,
         lambda: operations.set_paused(queue, paused),
         f"Queue {queue} {label}.",
     )

@@ -11,12 +11,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from sparkle.auth import service
-from sparkle.auth.deps import OptionalPrincipal, check_csrf
+from sparkle.auth.deps import check_csrf
 from sparkle.auth.pages import clear_session_cookies
 from sparkle.auth.schemas import ChangePasswordRequest, TwoFactorCode, TwoFactorDisable
 from sparkle.auth.service import Principal
 from sparkle.core.deps import DbSession, RuntimeDep
 from sparkle.core.errors import NotFound, SparkleError
+from sparkle.web.guards import PagePrincipal
 from sparkle.web.rendering import (
     field_errors,
     form_data,
@@ -24,7 +25,6 @@ from sparkle.web.rendering import (
     is_htmx,
     redirect,
     render,
-    signin_redirect,
 )
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
@@ -61,19 +61,15 @@ def _failed(
 
 
 @router.get("/settings/sessions")
-async def sessions(request: Request, principal: OptionalPrincipal, db: DbSession) -> Response:
-    if principal is None:
-        return signin_redirect(request)
+async def sessions(request: Request, principal: PagePrincipal, db: DbSession) -> Response:
     rows = await service.list_sessions(db, principal)
     return render(request, "accounts/sessions.html", {"sessions": rows})
 
 
 @router.post("/settings/sessions/{session_id}/revoke", dependencies=CSRF)
 async def revoke_session(
-    request: Request, session_id: uuid.UUID, principal: OptionalPrincipal, db: DbSession
+    request: Request, session_id: uuid.UUID, principal: PagePrincipal, db: DbSession
 ) -> Response:
-    if principal is None:
-        return signin_redirect(request)
     try:
         await service.revoke_session(db, principal, session_id)
     except NotFound:
@@ -93,10 +89,8 @@ async def revoke_session(
 
 @router.post("/settings/sessions/revoke-all", dependencies=CSRF)
 async def revoke_all_sessions(
-    request: Request, principal: OptionalPrincipal, db: DbSession
+    request: Request, principal: PagePrincipal, db: DbSession
 ) -> Response:
-    if principal is None:
-        return signin_redirect(request)
     await service.logout_all(db, principal)
     response = redirect(request, "/signin", message="You are signed out on every device.")
     clear_session_cookies(request, response)
@@ -104,18 +98,14 @@ async def revoke_all_sessions(
 
 
 @router.get(SECURITY)
-async def security(request: Request, principal: OptionalPrincipal) -> Response:
-    if principal is None:
-        return signin_redirect(request)
+async def security(request: Request, principal: PagePrincipal) -> Response:
     return _security_page(request, principal)
 
 
 @router.post(SECURITY + "/password", dependencies=CSRF)
 async def change_password(
-    request: Request, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep
+    request: Request, principal: PagePrincipal, db: DbSession, rt: RuntimeDep
 ) -> Response:
-    if principal is None:
-        return signin_redirect(request)
     form = await form_data(request)
     try:
         data = ChangePasswordRequest(
@@ -132,10 +122,8 @@ async def change_password(
 
 @router.post(SECURITY + "/2fa/setup", dependencies=CSRF)
 async def two_factor_setup(
-    request: Request, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep
+    request: Request, principal: PagePrincipal, db: DbSession, rt: RuntimeDep
 ) -> Response:
-    if principal is None:
-        return signin_redirect(request)
     form = await form_data(request)
     try:
         setup = await service.setup_two_factor(db, rt, principal.user, form.get("password", ""))
@@ -146,10 +134,8 @@ async def two_factor_setup(
 
 @router.post(SECURITY + "/2fa/confirm", dependencies=CSRF)
 async def two_factor_confirm(
-    request: Request, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep
+    request: Request, principal: PagePrincipal, db: DbSession, rt: RuntimeDep
 ) -> Response:
-    if principal is None:
-        return signin_redirect(request)
     form = await form_data(request)
     try:
         codes = await service.confirm_two_factor(
@@ -169,10 +155,8 @@ async def two_factor_confirm(
 
 @router.post(SECURITY + "/2fa/recovery-codes", dependencies=CSRF)
 async def two_factor_recovery_codes(
-    request: Request, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep
+    request: Request, principal: PagePrincipal, db: DbSession, rt: RuntimeDep
 ) -> Response:
-    if principal is None:
-        return signin_redirect(request)
     form = await form_data(request)
     try:
         code = TwoFactorCode(code=form.get("code", "")).code
@@ -190,10 +174,8 @@ async def two_factor_recovery_codes(
 
 @router.post(SECURITY + "/2fa/disable", dependencies=CSRF)
 async def two_factor_disable(
-    request: Request, principal: OptionalPrincipal, db: DbSession, rt: RuntimeDep
+    request: Request, principal: PagePrincipal, db: DbSession, rt: RuntimeDep
 ) -> Response:
-    if principal is None:
-        return signin_redirect(request)
     form = await form_data(request)
     try:
         data = TwoFactorDisable(password=form.get("password", ""), code=form.get("code", ""))
