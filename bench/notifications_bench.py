@@ -12,7 +12,7 @@ work of the notification path itself, not a broker's queueing latency:
    (what the realtime layer pushes). Timed until the last row is written and published.
 2. likes: each like is `reactions.react` in its own transaction (as the API does), then the
    `notification.reaction_added` job it triggers, with `--concurrency` likes in flight. The
-   same likes on a second post with the notification subscriber detached give the baseline.
+   same likes on a second post with the notification route detached give the baseline.
 
 Prints a table and writes it to bench/results/notifications.md.
 """
@@ -44,7 +44,7 @@ DATABASE_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
 console = Console(width=max(Console().width, 100))
 EMAIL_JOBS = [0]
 
-import sparkle.domains  # noqa: F401  (registers every job and the notification subscribers)
+import sparkle.domains  # noqa: F401  (registers every job and event route)
 from sparkle.accounts.models import Profile, Role, User
 from sparkle.core import events, jobs, runtime
 from sparkle.core.config import Settings
@@ -53,12 +53,13 @@ from sparkle.core.db.base import new_id
 from sparkle.core.db.engine import sessionmaker
 from sparkle.core.mail import Mailer
 from sparkle.core.ratelimit import Limiter
-from sparkle.notifications import jobs as notification_jobs
 from sparkle.notifications import service
+from sparkle.notifications.events import NotificationCreated
 from sparkle.notifications.models import Notification
 from sparkle.notifications.schemas import BroadcastCreate
 from sparkle.posts.models import Post, PostStatus
 from sparkle.reactions import service as reactions_service
+from sparkle.reactions.events import ReactionAdded
 from sparkle.reactions.models import ReactionType
 
 
@@ -149,14 +150,14 @@ async def broadcast(sessions, users: int) -> Row:  # type: ignore[no-untyped-def
     done = asyncio.Event()
     finished_at = 0.0
 
-    async def count(name: str, payload: dict) -> None:  # type: ignore[type-arg]
+    async def count(_event: NotificationCreated) -> None:
         nonlocal pushed, finished_at
         pushed += 1
         if pushed == users:
             finished_at = time.perf_counter()
             done.set()
 
-    events.bus.subscribe("notification:created", count)
+    events.after_commit(NotificationCreated, count, kind="bench", owner=__name__)
     try:
         started = time.perf_counter()
         async with session_scope(sessions) as session:
@@ -165,7 +166,8 @@ async def broadcast(sessions, users: int) -> Row:  # type: ignore[no-untyped-def
             )
         await asyncio.wait_for(done.wait(), timeout=600)
     finally:
-        events.bus.subscribers["notification:created"].remove(count)
+        consumers = events.AFTER_COMMIT[NotificationCreated.name]
+        consumers[:] = [c for c in consumers if c.handler is not count]
     async with sessions() as session:
         rows = await session.scalar(
             select(func.count()).select_from(Notification).where(Notification.type == "SYSTEM")
@@ -181,9 +183,10 @@ async def likes(
     sessions, author: User, likers: list[User], concurrency: int, *, notify: bool
 ) -> Row:  # type: ignore[no-untyped-def]
     post_id = await make_post(sessions, author.id, "Bench post")
+    routes = events.JOB_ROUTES[ReactionAdded.name]
+    kept = list(routes)
     if not notify:
-        for name in notification_jobs.ROUTES:
-            events.bus.subscribers[name].remove(notification_jobs.on_event)
+        routes.clear()  # the like's notification job is not enqueued
     gate = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
     mails_before = EMAIL_JOBS[0]
@@ -200,9 +203,7 @@ async def likes(
         await asyncio.gather(*(like(u) for u in likers))
         seconds = time.perf_counter() - started
     finally:
-        if not notify:
-            for name in notification_jobs.ROUTES:
-                events.bus.subscribe(name, notification_jobs.on_event)
+        routes[:] = kept
     async with sessions() as session:
         rows = (
             await session.scalars(
@@ -221,7 +222,7 @@ async def likes(
         )
     else:
         assert rows == []
-        name, note = "likes on one post, no notification (baseline)", "subscriber detached"
+        name, note = "likes on one post, no notification (baseline)", "notification route detached"
     return Row(name, len(likers), seconds, "likes", latencies, note)
 
 
