@@ -13,19 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sparkle.accounts.models import Profile, User
-from sparkle.auth.models import Session as AuthSession
+from sparkle.accounts.models import User
 from sparkle.core.db import utcnow
 from sparkle.core.runtime import Runtime
-from sparkle.email import service
+from sparkle.email import repository, service
 from sparkle.notifications import preferences
-from sparkle.notifications.models import NotificationPreferences
-from sparkle.posts.models import Post, PostStatus
+from sparkle.posts.models import Post
 from sparkle.social import service as social_service
-from sparkle.social.models import Follow
 
 AWAY_DAYS = 180
 TOP_POSTS = 5
@@ -41,19 +37,11 @@ class Digest:
 
 async def last_seen(session: AsyncSession, user: User) -> datetime:
     """When the member was last active: their latest session use, else their sign-up."""
-    used = await session.scalar(
-        select(func.max(AuthSession.last_used_at)).where(AuthSession.user_id == user.id)
-    )
+    used = await repository.last_session_use(session, user.id)
     return max(used, user.created_at) if used else user.created_at
 
 
-async def _posts(session: AsyncSession, base: str, stmt: Any) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        stmt.join(User, User.id == Post.author_id)
-        .add_columns(User.username)
-        .order_by(Post.reaction_count.desc(), Post.comment_count.desc(), Post.id.desc())
-        .limit(TOP_POSTS)
-    )
+def _cards(base: str, rows: list[tuple[Post, str]]) -> list[dict[str, Any]]:
     return [
         {
             "id": str(post.id),
@@ -67,39 +55,24 @@ async def _posts(session: AsyncSession, base: str, stmt: Any) -> list[dict[str, 
     ]
 
 
-def _published_since(since: datetime) -> Any:
-    return select(Post).where(
-        Post.status == PostStatus.PUBLISHED.value,
-        Post.deleted_at.is_(None),
-        Post.published_at >= since,
-    )
-
-
 async def gather(
     session: AsyncSession, base: str, user_id: uuid.UUID, since: datetime
 ) -> dict[str, Any]:
     """The digest's sections for the period starting at `since`."""
     following = await social_service.following_ids(session, user_id)
     posts_following = (
-        await _posts(session, base, _published_since(since).where(Post.author_id.in_(following)))
+        _cards(base, await repository.top_posts(session, since, limit=TOP_POSTS, authors=following))
         if following
         else []
     )
     shown = [uuid.UUID(p["id"]) for p in posts_following]
-    top = _published_since(since).where(Post.author_id != user_id)
-    if shown:
-        top = top.where(Post.id.not_in(shown))
-    posts_top = await _posts(session, base, top)
-    followers = await session.execute(
-        select(Profile.display_name, User.username)
-        .select_from(Follow)
-        .join(User, User.id == Follow.follower_id)
-        .join(Profile, Profile.user_id == User.id)
-        .where(
-            Follow.following_id == user_id, Follow.created_at >= since, User.deleted_at.is_(None)
-        )
-        .order_by(Follow.created_at.desc())
+    posts_top = _cards(
+        base,
+        await repository.top_posts(
+            session, since, limit=TOP_POSTS, not_by=user_id, excluding=shown
+        ),
     )
+    followers = await repository.new_follower_names(session, user_id, since)
     names = [name or username for name, username in followers]
     return {
         "posts_following": posts_following,
@@ -151,16 +124,4 @@ async def recipients_page(
     session: AsyncSession, frequency: str, after: uuid.UUID | None, limit: int | None = None
 ) -> list[uuid.UUID]:
     """The next members (by id, after `after`) whose digest comes at `frequency`."""
-    chosen = NotificationPreferences.digest == frequency
-    if frequency == "weekly":  # the default for members who never chose
-        chosen = or_(chosen, NotificationPreferences.user_id.is_(None))
-    stmt = (
-        select(User.id)
-        .outerjoin(NotificationPreferences, NotificationPreferences.user_id == User.id)
-        .where(User.deleted_at.is_(None), User.email_verified.is_not(None), chosen)
-        .order_by(User.id)
-        .limit(limit or BATCH_SIZE)
-    )
-    if after is not None:
-        stmt = stmt.where(User.id > after)
-    return list((await session.scalars(stmt)).all())
+    return await repository.digest_recipients(session, frequency, after, limit or BATCH_SIZE)

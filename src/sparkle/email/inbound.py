@@ -35,15 +35,13 @@ from typing import Any, Literal
 import structlog
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sparkle.accounts.models import User
 from sparkle.core import events
 from sparkle.core.config import Settings
 from sparkle.core.db import session_scope, utcnow
 from sparkle.core.runtime import Runtime
-from sparkle.email import service, tokens
+from sparkle.email import repository, service, tokens
 from sparkle.email.events import EmailBounced, EmailComplained
 from sparkle.email.models import EmailLog, EmailStatus
 
@@ -215,7 +213,7 @@ async def record_report(
     session: AsyncSession, rt: Runtime, log_id: uuid.UUID, report: Report
 ) -> str:
     """Apply `report` about the mail logged as `log_id`; what was done."""
-    row = await session.get(EmailLog, log_id)
+    row = await repository.log(session, log_id)
     if row is None:  # purged: nothing left to name the address by
         return "unknown-mail"
     if report.kind == "hard":
@@ -247,14 +245,8 @@ async def _soft_bounce(
     await session.flush()
     settings = rt.settings
     since = utcnow() - timedelta(days=settings.email_soft_bounce_days)
-    count = await session.scalar(
-        select(func.count()).where(
-            EmailLog.to_hash == row.to_hash,
-            EmailLog.status == EmailStatus.DEFERRED.value,
-            func.coalesce(EmailLog.sent_at, EmailLog.created_at) >= since,
-        )
-    )
-    if (count or 0) < settings.email_soft_bounce_limit:
+    count = await repository.deferred_count(session, row.to_hash, since)
+    if count < settings.email_soft_bounce_limit:
         return "counted"
     note = f"{count} soft bounces in {settings.email_soft_bounce_days} days; last: {detail}"
     await service.suppress(session, row.to_hash, "soft-bounce", note[:2000])
@@ -263,8 +255,7 @@ async def _soft_bounce(
 
 async def apply_unsubscribe(session: AsyncSession, claims: tokens.Unsubscribe) -> str:
     """What the one-click POST does: switch off the mail the token names."""
-    user = await session.get(User, claims.user_id)
-    if user is None or user.deleted_at is not None:
+    if await repository.live_user(session, claims.user_id) is None:
         raise Refused("unknown member")
     await service.unsubscribe(session, claims.user_id, claims.scope)
     return "unsubscribed"

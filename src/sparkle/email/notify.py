@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sparkle.accounts.models import Profile, User
 from sparkle.core.db import utcnow
 from sparkle.core.runtime import Runtime
-from sparkle.email import catalog, service
+from sparkle.email import catalog, repository, service
 from sparkle.email.models import EmailCategory, EmailedNotification
 from sparkle.notifications import preferences
 from sparkle.notifications.models import Notification, NotificationType
@@ -62,22 +60,8 @@ def quiet_hours_left(prefs: preferences.Preferences, now: datetime) -> float:
 
 async def pending(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> list[Notification]:
     """The user's unread, unexpired, recent notifications that were never mailed, oldest first."""
-    mailed = exists().where(EmailedNotification.notification_id == Notification.id)
-    return list(
-        (
-            await session.scalars(
-                select(Notification)
-                .where(
-                    Notification.user_id == user_id,
-                    Notification.read.is_(False),
-                    or_(Notification.expires_at.is_(None), Notification.expires_at > now),
-                    Notification.created_at >= now - MAX_AGE,
-                    ~mailed,
-                )
-                .order_by(Notification.created_at, Notification.id)
-                .limit(MAX_ITEMS)
-            )
-        ).all()
+    return await repository.unmailed_notifications(
+        session, user_id, now, since=now - MAX_AGE, limit=MAX_ITEMS
     )
 
 
@@ -87,12 +71,8 @@ async def _actor_names(
     ids = {uuid.UUID(a) for n in rows for a in (n.actor_ids or [])[:1]}
     if not ids:
         return {}
-    result = await session.execute(
-        select(User.id, User.username, Profile.display_name)
-        .join(Profile, Profile.user_id == User.id)
-        .where(User.id.in_(ids))
-    )
-    return {str(i): (username, name or username) for i, username, name in result}
+    found = await repository.names(session, ids)
+    return {str(i): (username, name or username) for i, username, name in found}
 
 
 def _url(base: str, n: Notification, actor_username: str | None) -> str:

@@ -18,31 +18,19 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import structlog
-from sqlalchemy import (
-    ColumnElement,
-    CursorResult,
-    and_,
-    delete,
-    func,
-    or_,
-    select,
-    text,
-    true,
-)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sparkle.accounts.models import Profile, User
 from sparkle.core import events
-from sparkle.core.db import keyset_page, session_scope, utcnow
+from sparkle.core.db import session_scope, utcnow
 from sparkle.core.db.base import new_id
 from sparkle.core.mail import MailMessage, MailRejected
 from sparkle.core.runtime import Runtime
-from sparkle.email import catalog, tokens
+from sparkle.email import catalog, repository, tokens
 from sparkle.email.events import EmailClicked, EmailOpened, EmailSent
 from sparkle.email.models import (
     EmailCategory,
@@ -122,13 +110,7 @@ class Recipient:
 
 async def recipient(session: AsyncSession, user_id: uuid.UUID) -> Recipient | None:
     """The user as a mail needs them; None when the account is gone."""
-    row = (
-        await session.execute(
-            select(User, Profile)
-            .join(Profile, Profile.user_id == User.id)
-            .where(User.id == user_id, User.deleted_at.is_(None))
-        )
-    ).first()
+    row = await repository.recipient(session, user_id)
     if row is None:
         return None
     user, profile = row
@@ -164,31 +146,26 @@ async def limit_delay(
     counted. Exact only inside `claim_lock()`, taken before this in the claiming transaction.
     """
     settings = rt.settings
-    others = EmailLog.idempotency_key != key if key is not None else true()
-    in_flight = and_(
-        EmailLog.status == EmailStatus.QUEUED.value, EmailLog.created_at >= now - RESEND_WINDOW
+    queued_since = now - RESEND_WINDOW
+    count, oldest = await repository.counted_mails(
+        session,
+        went_out=_WENT_OUT,
+        sent_since=now - HOUR,
+        queued_since=queued_since,
+        except_key=key,
     )
-
-    def counted(window: timedelta) -> ColumnElement[bool]:
-        went_out = and_(EmailLog.status.in_(_WENT_OUT), EmailLog.sent_at >= now - window)
-        return and_(others, or_(went_out, in_flight))
-
-    count, oldest = (
-        await session.execute(select(func.count(), func.min(EmailLog.sent_at)).where(counted(HOUR)))
-    ).one()
     if count >= settings.email_rate_per_hour:
         return _wait((oldest or now) + HOUR - now)
     if category == EmailCategory.TRANSACTIONAL:
         return 0.0
-    count, oldest = (
-        await session.execute(
-            select(func.count(), func.min(EmailLog.sent_at)).where(
-                counted(DAY),
-                EmailLog.to_hash == to_hash,
-                EmailLog.category != EmailCategory.TRANSACTIONAL.value,
-            )
-        )
-    ).one()
+    count, oldest = await repository.counted_mails(
+        session,
+        went_out=_WENT_OUT,
+        sent_since=now - DAY,
+        queued_since=queued_since,
+        except_key=key,
+        to_hash=to_hash,
+    )
     if count >= settings.email_rate_per_recipient_day:
         return _wait((oldest or now) + DAY - now)
     return 0.0
@@ -201,8 +178,7 @@ async def claim_lock(session: AsyncSession) -> None:
     PostgreSQL: one transaction-scoped advisory lock covers both windows; it is held only for
     the count and the insert, the transport is called after commit.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LIMITS_LOCK_KEY})
+    await repository.advisory_lock(session, LIMITS_LOCK_KEY)
 
 
 def _wait(remaining: timedelta) -> float:
@@ -211,11 +187,11 @@ def _wait(remaining: timedelta) -> float:
 
 
 async def is_suppressed(session: AsyncSession, to_hash: str) -> bool:
-    return await session.get(EmailSuppression, to_hash) is not None
+    return await repository.suppression(session, to_hash) is not None
 
 
 async def suppress(session: AsyncSession, to_hash: str, reason: str, detail: str | None) -> None:
-    if await session.get(EmailSuppression, to_hash) is None:
+    if await repository.suppression(session, to_hash) is None:
         session.add(EmailSuppression(to_hash=to_hash, reason=reason, detail=detail))
         await session.flush()
 
@@ -226,10 +202,7 @@ async def suppress(session: AsyncSession, to_hash: str, reason: str, detail: str
 async def get_log(session: AsyncSession, key: str, *, fresh: bool = False) -> EmailLog | None:
     """The log row of mail `key`; `fresh` reloads it past the session's identity map (after a
     lock, to see what another transaction committed meanwhile)."""
-    query = select(EmailLog).where(EmailLog.idempotency_key == key)
-    if fresh:
-        query = query.execution_options(populate_existing=True)
-    return await session.scalar(query)
+    return await repository.log_by_key(session, key, fresh=fresh)
 
 
 def _lease_left(row: EmailLog | None, now: datetime) -> float:
@@ -279,7 +252,7 @@ def _tracked(rt: Runtime, out: Outgoing) -> bool:
 
 async def _settle(rt: Runtime, log_id: uuid.UUID, status: EmailStatus, **values: Any) -> None:
     async with session_scope(rt.sessions) as session:
-        row = await session.get(EmailLog, log_id)
+        row = await repository.log(session, log_id)
         if row is None:
             return
         row.status = status.value
@@ -460,18 +433,7 @@ async def resend_unsent(rt: Runtime, user_id: uuid.UUID, category: EmailCategory
     an outage): they were rendered from stored context, so nothing is lost."""
     since = utcnow() - RESEND_WINDOW
     async with rt.sessions() as session:
-        rows = (
-            await session.scalars(
-                select(EmailLog)
-                .where(
-                    EmailLog.user_id == user_id,
-                    EmailLog.category == category.value,
-                    EmailLog.status.in_(_UNSENT),
-                    EmailLog.created_at >= since,
-                )
-                .order_by(EmailLog.created_at)
-            )
-        ).all()
+        rows = await repository.unsent(session, user_id, category, _UNSENT, since)
         who = await recipient(session, user_id)
     if who is None:
         return 0
@@ -499,7 +461,7 @@ async def _tracked_log(session: AsyncSession, rt: Runtime, signed: str) -> Email
         tracking_id = tokens.read_tracking(rt.settings, signed)
     except tokens.InvalidToken:
         return None
-    return await session.scalar(select(EmailLog).where(EmailLog.tracking_id == tracking_id))
+    return await repository.log_by_tracking(session, tracking_id)
 
 
 def event_fields(row: EmailLog) -> dict[str, Any]:
@@ -579,22 +541,18 @@ async def list_log(
     limit: int,
 ) -> tuple[list[EmailLog], str | None]:
     """One page of the log, newest first, filtered by member, address, status or template."""
-    stmt = select(EmailLog)
-    if user_id is not None:
-        stmt = stmt.where(EmailLog.user_id == user_id)
-    if address:
-        stmt = stmt.where(EmailLog.to_hash == tokens.address_hash(rt.settings, address))
-    if status:
-        stmt = stmt.where(EmailLog.status == status)
-    if template:
-        stmt = stmt.where(EmailLog.template == template)
-    return await keyset_page(
-        session, stmt, sort_col=EmailLog.created_at, id_col=EmailLog.id, cursor=cursor, limit=limit
+    return await repository.log_page(
+        session,
+        user_id=user_id,
+        to_hash=tokens.address_hash(rt.settings, address) if address else None,
+        status=status,
+        template=template,
+        cursor=cursor,
+        limit=limit,
     )
 
 
 async def purge_log(session: AsyncSession, *, days: int, now: datetime | None = None) -> int:
     """Delete log rows older than `days` (their notification marks go with them)."""
     cutoff = (now or utcnow()) - timedelta(days=days)
-    result = await session.execute(delete(EmailLog).where(EmailLog.created_at < cutoff))
-    return int(cast("CursorResult[Any]", result).rowcount or 0)
+    return await repository.purge_before(session, cutoff)
