@@ -1,0 +1,5 @@
+"""`python -m sparkle.cli`: the `sparkle` command."""
+
+from sparkle.cli import app
+
+app()
