@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sparkle.core.db.base import JSONType
 from sparkle.core.db import Base, UUIDPrimaryKey, utcnow
+from sparkle.core.db.base import JSONType
 
 
 class AuditLog(UUIDPrimaryKey, Base):
