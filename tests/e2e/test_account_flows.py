@@ -36,8 +36,14 @@ NEW_PASSWORD = "stardust-comet-lantern-77"
 
 @pytest.fixture(scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
-    async for running in running_server(tmp_path_factory, "e2e-accounts"):
-        yield running
+    """The shared live server, without rate limits: these flows sign up a dozen members from
+    one address in a minute, which the sign-up limit rightly refuses (it has tests of its own)."""
+    starting = running_server(tmp_path_factory, "e2e-accounts")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPARKLE_RATE_LIMITS", "false")  # read once, as the server process starts
+        running = await anext(starting)
+    yield running
+    await starting.aclose()
 
 
 def name(prefix: str, viewport: dict[str, int]) -> str:
