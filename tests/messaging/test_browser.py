@@ -99,19 +99,23 @@ async def test_messages_and_watch_party(server: Server, browser: Browser) -> Non
     party_url = a.url
     player_a = a.get_by_test_id("player")
     await expect(player_a).to_have_attribute("data-player-state", "paused")
+    # Seek to 1:30 first (no waiting for the video to get somewhere), then play from there.
+    await a.get_by_label("Seek to").fill("90")
+    await a.get_by_role("button", name="Seek").click()
+    await expect(player_a).to_have_attribute("data-player-position", "90")
     await a.get_by_role("button", name="Play").click()
     await expect(player_a).to_have_attribute("data-player-state", "playing")
-    await a.wait_for_timeout(2000)
 
-    # B joins late: the player is told to seek to where the party is and to play.
+    # B joins late: the player is told to seek to where the party is now (1:30 plus the time
+    # it has been playing, a fraction of a second at least) and to play.
     await b.goto(party_url)
     player_b = b.get_by_test_id("player")
     await expect(player_b).to_have_attribute("data-player-state", "playing")
     position = float(await player_b.get_attribute("data-player-position") or "0")
-    assert 1.8 <= position <= 6, position
+    assert 90 <= position <= 96, position
     log = await b.evaluate("window.sparkleWatchParty.player.log")
     seeks = [c["args"][0] for c in log if c["func"] == "seekTo"]
-    assert seeks and seeks[-1] >= 1.8
+    assert seeks and 90 < seeks[-1] <= 96, seeks
     assert log[-1]["func"] == "playVideo"
     await expect(b.get_by_test_id("participant-count")).to_have_text("2")
     await expect(b.get_by_test_id("host-controls")).to_be_hidden()
