@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sparkle.accounts import service as accounts_service
 from sparkle.accounts.models import User
@@ -17,6 +18,30 @@ from sparkle.core.events import discard
 from sparkle.posts.models import Post, PostStatus
 from sparkle.reactions import service
 from sparkle.reactions.models import Reaction, ReactionType
+
+
+async def racer_blocked(engine: AsyncEngine, racer: asyncio.Task[bool]) -> None:
+    """Wait until the racing transaction waits for the first one. PostgreSQL: a backend of
+    this database waits on a lock (the first transaction's uncommitted row). SQLite: this
+    process's writers queue on one gate, so the racer only needs to have started; there is
+    no overlap to wait for."""
+    if engine.dialect.name != "postgresql":
+        await asyncio.sleep(0)  # one turn of the loop: the racer reaches the gate
+        return
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        async with engine.connect() as conn:
+            waiting = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        if waiting:
+            return
+        assert not racer.done(), "the racer finished without waiting for the first writer"
+        assert asyncio.get_running_loop().time() < deadline, "the racer never waited"
+        await asyncio.sleep(0.01)
 
 
 async def test_concurrent_identical_reactions(engine) -> None:  # type: ignore[no-untyped-def]
@@ -56,7 +81,7 @@ async def test_concurrent_identical_reactions(engine) -> None:  # type: ignore[n
         await first_inserted.wait()
         # The second transaction starts while the first, holding its row, is still open.
         racer = asyncio.create_task(react(hold=False))
-        await asyncio.sleep(0.3)
+        await racer_blocked(engine, racer)
         release.set()
         results = await asyncio.gather(holder, racer)
         assert sorted(results) == [False, True]
