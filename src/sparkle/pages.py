@@ -12,6 +12,7 @@ from sparkle.leaderboards.pages import router as leaderboards_pages
 from sparkle.media.files import router as media_files
 from sparkle.messaging.pages import router as messaging_pages
 from sparkle.notifications.pages import router as notifications_pages
+from sparkle.posts.editor_pages import router as editor_pages
 from sparkle.posts.pages import router as posts_pages
 from sparkle.search.pages import router as search_pages
 from sparkle.social.pages import router as social_pages
@@ -27,6 +28,7 @@ router.include_router(admin_pages)
 router.include_router(admin_jobs_pages)
 router.include_router(social_pages)
 router.include_router(posts_pages)
+router.include_router(editor_pages)
 router.include_router(search_pages)
 router.include_router(notifications_pages)
 router.include_router(messaging_pages)

@@ -209,7 +209,7 @@ async def unread_counts(
         )
         .group_by(Message.conversation_id)
     )
-    return dict((await session.execute(stmt)).tuples().all())
+    return dict((await session.execute(stmt)).all())
 
 
 async def total_unread(session: AsyncSession, user_id: uuid.UUID) -> int:

@@ -120,7 +120,7 @@ async def author_ids(
     session: AsyncSession, post_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, uuid.UUID]:
     rows = await session.execute(select(Post.id, Post.author_id).where(Post.id.in_(post_ids)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ async def ensure(session: AsyncSession, slugs: Sequence[str]) -> dict[str, uuid.
     )
     await session.execute(stmt.on_conflict_do_nothing())
     rows = await session.execute(select(Tag.slug, Tag.id).where(Tag.slug.in_(slugs)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def post_tags(session: AsyncSession, post_id: uuid.UUID) -> dict[str, uuid.UUID]:
@@ -77,7 +77,7 @@ async def post_tags(session: AsyncSession, post_id: uuid.UUID) -> dict[str, uuid
         .where(PostTag.post_id == post_id)
         .order_by(PostTag.position)
     )
-    return dict((await session.execute(stmt)).tuples().all())
+    return dict((await session.execute(stmt)).all())
 
 
 async def replace(
