@@ -4,6 +4,7 @@
 import { Editor } from "@tiptap/core";
 import Highlight from "@tiptap/extension-highlight";
 import Image from "@tiptap/extension-image";
+import { closeHistory } from "@tiptap/pm/history";
 import Link from "@tiptap/extension-link";
 import { Placeholder } from "@tiptap/extension-placeholder";
 import StarterKit from "@tiptap/starter-kit";
@@ -79,7 +80,22 @@ function askImage(editor, refuse) {
     return;
   }
   const alt = window.prompt("Describe the image for people who cannot see it", "") || null;
-  editor.chain().focus().setImage({ src: url.trim(), alt }).run();
+  insertImage(editor, { src: url.trim(), alt });
+}
+
+// Inserts an image with an empty line below it and puts the caret there, so what the member
+// types (or inserts) next goes after the image instead of replacing it. The insertion is an
+// undo step of its own (an upload lands seconds after the typing around it).
+function insertImage(editor, attrs, pos = null) {
+  const content = [{ type: "image", attrs }, { type: "paragraph" }];
+  const chain = editor
+    .chain()
+    .focus()
+    .command(({ tr }) => {
+      closeHistory(tr);
+      return true;
+    });
+  (pos === null ? chain.insertContent(content) : chain.insertContentAt(pos, content)).run();
 }
 
 // Uploads images (toolbar, drop or paste) and inserts them at `pos` (or the selection), with
@@ -94,9 +110,7 @@ async function uploadImages(editor, files, status, pos = null) {
     try {
       const upload = await uploadFile(file, { category: "post", onProgress: bar.set });
       const src = upload.variants.large || upload.url;
-      const node = { type: "image", attrs: { src, alt: null } };
-      const chain = editor.chain().focus();
-      (pos === null ? chain.insertContent(node) : chain.insertContentAt(pos, node)).run();
+      insertImage(editor, { src, alt: null }, pos);
       requestAnimationFrame(() => {
         for (const img of editor.view.dom.querySelectorAll("img")) {
           if (img.getAttribute("src") === src) withPlaceholder(img, upload);

@@ -34,7 +34,7 @@ async def tag_usage(rt: Runtime) -> dict[str, int]:
     """Every tag row, slug to usage count (including unused tags)."""
     async with rt.sessions() as session:
         rows = await session.execute(select(Tag.slug, Tag.usage_count))
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
 
 async def tag_rows(rt: Runtime) -> int:
