@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sparkle.accounts.models import Profile, User
+from sparkle.accounts.models import User
 from sparkle.core.db import utcnow
 from sparkle.core.db.base import new_id
 from sparkle.messaging.models import (
@@ -22,28 +22,9 @@ from sparkle.messaging.models import (
 )
 from sparkle.social import service as social_service
 
-UserRow = tuple[uuid.UUID, str, str, str | None]
-
 
 def _insert(session: AsyncSession):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-async def users(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, UserRow]:
-    """id → (id, username, display name, avatar) of live accounts."""
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(
-            User.id,
-            User.username,
-            func.coalesce(Profile.display_name, User.username),
-            Profile.avatar_url,
-        )
-        .outerjoin(Profile, Profile.user_id == User.id)
-        .where(User.id.in_(ids), User.deleted_at.is_(None))
-    )
-    return {r[0]: (r[0], r[1], r[2], r[3]) for r in rows}
 
 
 async def participant(

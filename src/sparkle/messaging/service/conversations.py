@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sparkle.accounts import service as accounts_service
 from sparkle.accounts.models import User
 from sparkle.core import events
 from sparkle.core.db import utcnow
@@ -50,7 +51,7 @@ async def create_conversation(
         raise ValidationFailed(
             "Name someone else", fields={"participantIds": "Name at least one other user"}
         )
-    people = await repository.users(session, set(others))
+    people = await accounts_service.user_refs(session, set(others))
     missing = [str(u) for u in others if u not in people]
     if missing:
         raise ValidationFailed(
@@ -136,7 +137,7 @@ async def add_participants(
     conv, part = await access(session, actor, conversation_id)
     _manage(conv, part)
     ids = [u for u in dict.fromkeys(user_ids) if u != actor.id]
-    people = await repository.users(session, set(ids))
+    people = await accounts_service.user_refs(session, set(ids))
     missing = [str(u) for u in ids if u not in people]
     if missing:
         raise ValidationFailed(
@@ -165,7 +166,7 @@ async def add_participants(
                     conversation_id=conv.id, user_id=uid, role="member", joined_at=now
                 )
             )
-        await _system(session, conv, actor, f"{actor.username} added {people[uid][1]}")
+        await _system(session, conv, actor, f"{actor.username} added {people[uid].username}")
     await session.flush()
     await _announce_conversation(session, conv)
     return conv
@@ -190,9 +191,12 @@ async def remove_participant(
     ):
         raise MessagingForbidden("You cannot remove this participant")
     target.is_active, target.left_at = False, utcnow()
-    name = (await repository.users(session, {user_id})).get(user_id)
+    name = (await accounts_service.user_refs(session, {user_id})).get(user_id)
     await _system(
-        session, conv, actor, f"{actor.username} removed {name[1] if name else 'a participant'}"
+        session,
+        conv,
+        actor,
+        f"{actor.username} removed {name.username if name else 'a participant'}",
     )
     await session.flush()
     await _announce_conversation(session, conv, also=[user_id])

@@ -7,6 +7,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sparkle.accounts import service as accounts_service
 from sparkle.accounts.models import User
 from sparkle.core import events
 from sparkle.core.db import utcnow
@@ -135,7 +136,9 @@ async def _publish_created(
     count: int,
     participant_ids: list[uuid.UUID],
 ) -> MessageRead:
-    people = await repository.users(session, {message.sender_id} if message.sender_id else set())
+    people = await accounts_service.user_refs(
+        session, {message.sender_id} if message.sender_id else set()
+    )
     read = to_message_read(message, people)
     events.publish(
         session,
@@ -251,7 +254,9 @@ async def delete(session: AsyncSession, actor: User, message_id: uuid.UUID) -> M
 
 
 async def _publish_changed(session: AsyncSession, conv: Conversation, message: Message) -> None:
-    people = await repository.users(session, {message.sender_id} if message.sender_id else set())
+    people = await accounts_service.user_refs(
+        session, {message.sender_id} if message.sender_id else set()
+    )
     events.publish(
         session,
         MessageUpdated(

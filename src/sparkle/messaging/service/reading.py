@@ -9,6 +9,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sparkle.accounts import service as accounts_service
 from sparkle.accounts.models import User
 from sparkle.core.db import keyset_page
 from sparkle.messaging import attachments as attachments_mod
@@ -34,13 +35,9 @@ from sparkle.messaging.service.policy import (
 from sparkle.reactions.models import ReactionType
 
 
-def _ref(row: repository.UserRow) -> UserRef:
-    return UserRef(id=row[0], username=row[1], display_name=row[2], avatar_url=row[3])
-
-
 def to_message_read(
     message: Message,
-    people: dict[uuid.UUID, repository.UserRow],
+    people: dict[uuid.UUID, UserRef],
     reactions: Reactions | None = None,
 ) -> MessageRead:
     deleted = message.deleted_at is not None
@@ -53,7 +50,7 @@ def to_message_read(
         id=message.id,
         conversation_id=message.conversation_id,
         sender_id=message.sender_id,
-        sender=_ref(sender) if sender else None,
+        sender=sender,
         type=message.type,
         content=DELETED_TEXT if deleted else message.content,
         attachments=[]
@@ -85,7 +82,9 @@ async def reactions_for(
 
 
 async def read_message(session: AsyncSession, message: Message, viewer: User) -> MessageRead:
-    people = await repository.users(session, {message.sender_id} if message.sender_id else set())
+    people = await accounts_service.user_refs(
+        session, {message.sender_id} if message.sender_id else set()
+    )
     return to_message_read(message, people, await reactions_for(session, viewer.id, [message.id]))
 
 
@@ -105,7 +104,7 @@ async def list_messages(
     rows, next_cursor = await keyset_page(
         session, stmt, sort_col=Message.created_at, id_col=Message.id, cursor=cursor, limit=limit
     )
-    people = await repository.users(session, {m.sender_id for m in rows if m.sender_id})
+    people = await accounts_service.user_refs(session, {m.sender_id for m in rows if m.sender_id})
     reactions = await reactions_for(session, viewer.id, [m.id for m in rows])
     return MessagePage(
         items=[to_message_read(m, people, reactions) for m in rows], next_cursor=next_cursor
@@ -147,7 +146,7 @@ async def hydrate(
     last = await repository.messages_by_id(
         session, [c.last_message_id for c in convs if c.last_message_id]
     )
-    people = await repository.users(
+    people = await accounts_service.user_refs(
         session, {p.user_id for p in parts} | {m.sender_id for m in last.values() if m.sender_id}
     )
     unread = await repository.unread_counts(session, viewer.id, ids)
@@ -162,7 +161,7 @@ async def hydrate(
         me = next(p for p in by_conv[conv.id] if p.user_id == viewer.id)
         shown = [
             ParticipantRead(
-                user=_ref(people[p.user_id]),
+                user=people[p.user_id],
                 role=p.role,
                 is_active=p.is_active,
                 joined_at=p.joined_at,
