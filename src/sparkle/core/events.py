@@ -62,6 +62,7 @@ class DomainEvent(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
+T = TypeVar("T")
 E = TypeVar("E", bound=DomainEvent)
 AfterCommit = Callable[[Any], Awaitable[None]]
 
@@ -189,6 +190,13 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
     except BaseException:
         del _buffer(session)[mark:]
         raise
+
+
+async def attempt(session: AsyncSession, call: Awaitable[T]) -> T:
+    """Await `call` (a service call) inside `savepoint(session)`: a refused change leaves no
+    rows, events or jobs behind, and the caller may still answer in the same transaction."""
+    async with savepoint(session):
+        return await call
 
 
 async def flush(session: AsyncSession) -> None:

@@ -4,8 +4,7 @@ through the same posts service as the API)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -35,14 +34,6 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
 CSRF = [Depends(check_csrf)]
 EDITOR_FIELDS = {"coverImage": "cover_image", "categoryId": "category_id"}
 EMPTY_DOC = {"type": "doc", "content": [{"type": "paragraph"}]}
-T = TypeVar("T")
-
-
-async def _attempt(db: AsyncSession, call: Awaitable[T]) -> T:
-    """Run a service call in a savepoint: a refused change leaves nothing behind (rows, events,
-    jobs), and the page can still answer (and commit nothing else) in the same request."""
-    async with events.savepoint(db):
-        return await call
 
 
 # --- the editor -----------------------------------------------------------------------------
@@ -165,7 +156,7 @@ async def create_post(
     status = _status_for(intent, PostStatus.DRAFT.value)
     try:
         data = PostCreate(**_payload(values), status=status)
-        post = await _attempt(
+        post = await events.attempt(
             db, posts_service.create(db, user, data, media_origin=settings.base_url)
         )
     except (ValidationError, SparkleError) as exc:
@@ -196,7 +187,7 @@ async def delete_post(request: Request, ref: str, db: DbSession, user: PageUser)
     """Soft-delete a post (its author or a moderator), then go to the author's profile."""
     try:
         post = await posts_service.read_by_ref(db, user, ref)
-        await _attempt(db, posts_service.delete(db, user, post.id))
+        await events.attempt(db, posts_service.delete(db, user, post.id))
     except SparkleError as exc:
         return render_error(request, exc.status, exc.title, exc.detail)
     return redirect(request, f"/u/{post.author.username}", message="Post deleted.")
@@ -219,7 +210,7 @@ async def save_post(
         if status := _status_for(intent, None):
             fields["status"] = status
         data = PostUpdate(**fields)
-        post = await _attempt(
+        post = await events.attempt(
             db, posts_service.update_post(db, user, post.id, data, media_origin=settings.base_url)
         )
     except (ValidationError, SparkleError) as exc:

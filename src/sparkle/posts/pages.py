@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -58,18 +58,9 @@ TAB_LABELS = {"latest": "Latest", "popular": "Popular", "trending": "Trending"}
 TAB_LABELS["following"] = "Following"
 # Form fields of the editor, by the API field names the services report errors under.
 
-T = TypeVar("T")
-
 
 def _user(principal: Any) -> User | None:
     return principal.user if principal else None
-
-
-async def _attempt(db: AsyncSession, call: Awaitable[T]) -> T:
-    """Run a service call in a savepoint: a refused change leaves nothing behind (rows, events,
-    jobs), and the page can still answer (and commit nothing else) in the same request."""
-    async with events.savepoint(db):
-        return await call
 
 
 # --- lists ----------------------------------------------------------------------------------
@@ -277,7 +268,7 @@ async def _toggle_reaction(
     if (await form_data(request)).get("action") != "remove":
         change = reactions_service.react
     try:
-        summary, _ = await _attempt(db, change(db, user, target, target_id, reaction))
+        summary, _ = await events.attempt(db, change(db, user, target, target_id, reaction))
     except SparkleError as exc:
         return render_error(request, exc.status, exc.title, exc.detail)
     return summary
@@ -328,7 +319,7 @@ async def _comments_changed(
     shown under the form (`target`) that was sent, its text kept."""
     errors: dict[str, str] = {}
     try:
-        await _attempt(db, change)
+        await events.attempt(db, change)
     except (ValidationError, SparkleError) as exc:
         errors = field_errors(exc) or {"content": str(getattr(exc, "detail", "")) or "Refused"}
         if isinstance(exc, SparkleError) and exc.status in (401, 403, 404):
