@@ -4,32 +4,33 @@ and docs/events.md and docs/errors.md generated from them."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import uuid
 
 import pytest
 from pydantic import ValidationError
 
 import sparkle.domains  # noqa: F401  (every event and consumer)
-from sparkle.core import events, jobs
+from sparkle.core import errors, events, jobs
 from sparkle.core.db import session_scope
 from sparkle.core.runtime import Runtime
 from sparkle.social.events import UserFollowed
-from tests.fixtures.database import ROOT
+from tests.fixtures.docs import rendered, written
 
 
-def test_events_doc_matches_the_catalogue() -> None:
-    # A fresh interpreter: what other tests registered in this one must not count.
-    rendered = subprocess.run(
-        [sys.executable, "-m", "sparkle.catalog"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    written = (ROOT / "docs" / "events.md").read_text()
-    assert written == rendered, "run: python -m sparkle.catalog > docs/events.md"
+@pytest.mark.parametrize("name", ["events", "errors"])
+def test_doc_matches_the_catalogue(name: str) -> None:
+    assert written(f"{name}.md") == rendered("sparkle.catalog", name), (
+        f"run: python -m sparkle.catalog {name} > docs/{name}.md"
+    )
+
+
+def test_an_error_code_is_defined_once() -> None:
+    assert errors.CATALOG["invalid_token"].status == 401
+    assert errors.CATALOG["invalid_link"].status == 400
+    with pytest.raises(TypeError, match="already"):
+
+        class Again(errors.NotFound):  # a second class may not take another's code
+            code = "post_not_found"
 
 
 def test_names_follow_the_seeds_form() -> None:

@@ -3,8 +3,10 @@ database index of its own, emptied per test)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,15 @@ from tests.fixtures.database import empty_database
 from tests.jobs import handlers
 
 BROKERS = ["sqlite", "redis", "postgres"]
+
+
+async def until(predicate: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait until `predicate()` is true, checking every 20 ms; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.02)
 
 
 def redis_url() -> str | None:

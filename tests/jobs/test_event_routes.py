@@ -8,8 +8,6 @@ of their own with real commits instead of the suite's rolled-back transaction.""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -36,6 +34,7 @@ from tests.conftest import BACKENDS, Account, make_runtime
 from tests.factories.accounts import create_account
 from tests.factories.content import create_post
 from tests.fixtures.database import empty_database, run_alembic
+from tests.jobs.conftest import until
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -76,14 +75,6 @@ async def other(rt: runtime.Runtime) -> Account:
     return await create_account(rt, username=f"other_{uuid.uuid4().hex[:10]}")  # type: ignore[no-any-return]
 
 
-async def until(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture
 async def persisted(rt: runtime.Runtime, broker: Broker) -> Broker:
     jobs.configure(inline=False)  # the runtime fixture chose inline jobs
@@ -110,7 +101,7 @@ async def ran(broker: Broker, n: int) -> None:
         assert counts["failed"] == 0
         return counts["completed"] >= n
 
-    await until(done)
+    await until(done, timeout=20)
 
 
 async def kinds(rt: runtime.Runtime, account: Account) -> list[str]:

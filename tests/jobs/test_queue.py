@@ -14,14 +14,7 @@ from sparkle.core import jobs
 from sparkle.core.queue.broker import Broker
 from sparkle.core.queue.worker import JobWorker, schedule_key
 from tests.jobs import handlers
-
-
-async def until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.02)
+from tests.jobs.conftest import until
 
 
 @pytest.fixture
